@@ -1,0 +1,11 @@
+/**
+ * The table of CLI sub-commands, in the order `--help` lists them.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+
+/** Every sub-command, loaded lazily so `cli.ts info` does not pay for training code. */
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  info: async () => (await import("./info.ts")).command,
+};
