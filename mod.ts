@@ -7,3 +7,4 @@
 export { classIndex, type Emotion, EMOTIONS, NUM_CLASSES } from "./src/emotions.ts";
 export { UserError } from "./src/errors.ts";
 export { VERSION } from "./src/version.ts";
+export type { Batch, Dataset } from "./src/data/dataset.ts";
