@@ -1,0 +1,99 @@
+/**
+ * BatchNorm for training, with a hand-written gradient.
+ *
+ * The stock tfjs `FusedBatchNorm` gradient broadcasts by materialising tiled copies of the
+ * per-channel vectors and, used with `tf.moments`, differentiates through the statistics with
+ * several more full-size tensors. The closed form below needs five elementwise passes and two
+ * reductions, all with broadcasting of `[C]` vectors (no tiles), on every backend:
+ *
+ *   x̂ = (x − μ)·σ⁻¹,  y = γ·x̂ + β
+ *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = (γ·σ⁻¹ / M)·(M·dy − dβ − x̂·dγ)
+ *
+ * where the sums and M run over every axis but the last (batch and pixels).
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+
+/** What {@link batchNormTrain} returns. */
+export interface BatchNormResult<T extends tf.Tensor> {
+  /** The normalised, scaled and shifted input; same shape as `x`. */
+  y: T;
+  /** Batch mean per channel, `[C]` (for the running average; no gradient flows through it). */
+  mean: tf.Tensor1D;
+  /** Biased batch variance per channel, `[C]` (for the running average). */
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Batch normalisation in training mode: normalises with the batch's own statistics, and its
+ * gradient includes the path through those statistics (as in PyTorch's `BatchNorm2d.train()`).
+ *
+ * @param x `[B, H, W, C]` or `[B, C]` float32
+ * @param gamma scale, `[C]`
+ * @param beta shift, `[C]`
+ * @param epsilon added to the variance @default 1e-5
+ * @returns `y` (like `x`), and the batch `mean` and biased `variance` (`[C]`)
+ * @example
+ * ```ts
+ * const { y, mean, variance } = batchNormTrain(x, gamma, beta);
+ * runningMean.assign(tf.add(tf.mul(runningMean, 0.9), tf.mul(mean, 0.1)));
+ * ```
+ */
+export function batchNormTrain<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon = 1e-5,
+): BatchNormResult<T> {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  // The statistics are computed outside the custom gradient and enter it only by closure: the
+  // tape then sees no path from them to `y`, so autodiff never differentiates tf.moments (the
+  // closed form already accounts for them).
+  const { mean, variance } = tf.moments(x, axes) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const f = tf.customGrad((xIn, g, b, save) => {
+    const invStd = tf.rsqrt(tf.add(variance, epsilon)); // [C]
+    const xHat = tf.mul(tf.sub(xIn as tf.Tensor, mean), invStd);
+    (save as tf.GradSaveFunc)([xHat, g as tf.Tensor, invStd]);
+    return {
+      value: tf.add(tf.mul(xHat, g as tf.Tensor), b as tf.Tensor),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xh, gm, is] = saved;
+        const d = dy as tf.Tensor;
+        const m = d.size / d.shape[d.shape.length - 1];
+        const dBeta = tf.sum(d, axes);
+        const dGamma = tf.sum(tf.mul(d, xh), axes);
+        const scale = tf.div(tf.mul(gm, is), m); // [C]
+        const inner = tf.sub(tf.sub(tf.mul(d, m), dBeta), tf.mul(xh, dGamma));
+        return [tf.mul(inner, scale), dGamma, dBeta];
+      },
+    };
+  });
+  const y = f(x, gamma, beta) as T;
+  return { y, mean, variance };
+}
+
+/**
+ * Batch normalisation in inference mode, with stored statistics.
+ *
+ * @param x `[B, H, W, C]` or `[B, C]`
+ * @param gamma scale `[C]`
+ * @param beta shift `[C]`
+ * @param mean running mean `[C]`
+ * @param variance running variance `[C]`
+ * @param epsilon @default 1e-5
+ * @returns `γ·(x − mean)/√(variance + ε) + β`, shaped like `x`
+ */
+export function batchNormInfer<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  epsilon = 1e-5,
+): T {
+  return tf.tidy(() => {
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
+    return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale))) as T;
+  });
+}

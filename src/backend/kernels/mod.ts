@@ -1,0 +1,20 @@
+/**
+ * Kernel registrations that make every backend complete and fast for training. They register
+ * when this module is imported (and again, idempotently, from `selectBackend`).
+ *
+ * What a ResNet training step needs and tfjs 4.22 lacks or runs slowly:
+ * - WASM `Conv2DBackpropFilter` (missing) and `Conv2DBackpropInput` (scalar loop): see
+ *   `wasm_conv_grads.ts`.
+ * - BatchNorm's gradient: not a kernel but a custom gradient, `batchNormTrain` in
+ *   `../batch_norm.ts`.
+ *
+ * @module
+ */
+import { registerWasmConvGrads } from "./wasm_conv_grads.ts";
+
+/** Registers our kernels on every backend that needs them. Idempotent. */
+export function registerKernels(): void {
+  registerWasmConvGrads();
+}
+
+registerKernels();

@@ -1,0 +1,201 @@
+/**
+ * Convolution gradients for the WASM backend, expressed as forward convolutions so that they run
+ * on XNNPACK (multi-threaded, SIMD) instead of tfjs's scalar loops.
+ *
+ * - `Conv2DBackpropFilter` is missing from tfjs-backend-wasm 4.22. The filter gradient
+ *   `dW[fh, fw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + fh − padTop, ow·s + fw − padLeft, ci] ·
+ *   dy[n, oh, ow, co]` is a stride-1 convolution of `x` seen as `[Cin, H, W, N]` (channels as
+ *   batch) with `dy` seen as an `[OH, OW, N, Cout]` filter dilated by the forward stride `s`.
+ * - `Conv2DBackpropInput` exists but is a single-threaded scalar loop. The input gradient is the
+ *   convolution of `dy` (zeros inserted between rows and columns when `s > 1`) with the filter
+ *   rotated by 180° and its channel axes swapped.
+ * - 1×1 convolutions with stride 1 take both gradients as one matrix product.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+
+type Info = tf.TensorInfo;
+type Backend = tf.KernelBackend;
+type Pad = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Calls a registered WASM kernel directly (we are already inside a kernel). */
+function _k(backend: Backend, name: string, inputs: Record<string, Info>, attrs = {}): Info {
+  const k = tf.getKernel(name, "wasm");
+  if (!k) throw new Error(`wasm kernel ${name} is not registered`);
+  return k.kernelFunc({ inputs, attrs, backend } as never) as Info;
+}
+
+function _free(backend: Backend, ...infos: Info[]): void {
+  for (const t of infos) backend.disposeData(t.dataId);
+}
+
+/**
+ * A stride-1 convolution with explicit padding whose bottom/right padding may be negative
+ * (meaning: rows/columns of `x` the output never reaches); those are sliced off first.
+ */
+function _conv(
+  backend: Backend,
+  x: Info,
+  filter: Info,
+  dilation: [number, number],
+  pad: { top: number; bottom: number; left: number; right: number },
+): Info {
+  let input = x;
+  const cutH = Math.max(0, -pad.bottom), cutW = Math.max(0, -pad.right);
+  if (cutH > 0 || cutW > 0) {
+    const [n, h, w, c] = x.shape;
+    input = _k(backend, "Slice", { x }, { begin: [0, 0, 0, 0], size: [n, h - cutH, w - cutW, c] });
+  }
+  const explicit: Pad = [[0, 0], [pad.top, Math.max(0, pad.bottom)], [
+    pad.left,
+    Math.max(0, pad.right),
+  ], [0, 0]];
+  const out = _k(backend, "Conv2D", { x: input, filter }, {
+    strides: [1, 1],
+    pad: explicit,
+    dataFormat: "NHWC",
+    dilations: dilation,
+    dimRoundingMode: undefined,
+  });
+  if (input !== x) _free(backend, input);
+  return out;
+}
+
+function _convInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: { strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown },
+) {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad as "same",
+    attrs.dimRoundingMode as "floor" | undefined,
+  );
+}
+
+/** `Conv2DBackpropFilter` (NHWC, dilation 1) on WASM. */
+export function conv2DBackpropFilterWasm(
+  args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap },
+): Info {
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const backend = args.backend;
+  const attrs = args.attrs as unknown as {
+    strides: [number, number];
+    pad: unknown;
+    dataFormat: string;
+    dimRoundingMode?: unknown;
+    filterShape: [number, number, number, number];
+  };
+  if (attrs.dataFormat !== "NHWC") {
+    throw new Error(`wasm Conv2DBackpropFilter supports NHWC only, got ${attrs.dataFormat}`);
+  }
+  const info = _convInfo(x.shape, attrs.filterShape, attrs);
+  const [fh, fw, cin, cout] = attrs.filterShape;
+  const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+
+  if (fh === 1 && fw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0) {
+    // dW = xᵀ · dy over all pixels.
+    const a = _k(backend, "Reshape", { x }, { shape: [1, -1, cin] });
+    const b = _k(backend, "Reshape", { x: dy }, { shape: [1, -1, cout] });
+    const m = _k(backend, "BatchMatMul", { a, b }, { transposeA: true, transposeB: false });
+    const out = _k(backend, "Reshape", { x: m }, { shape: [1, 1, cin, cout] });
+    _free(backend, a, b, m);
+    return out;
+  }
+  const xt = _k(backend, "Transpose", { x }, { perm: [3, 1, 2, 0] }); // [Cin, H, W, N]
+  const dyt = _k(backend, "Transpose", { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, N, Cout]
+  const h = x.shape[1], w = x.shape[2];
+  const g = _conv(backend, xt, dyt, [sh, sw], {
+    top,
+    left,
+    bottom: fh + (oh - 1) * sh - h - top,
+    right: fw + (ow - 1) * sw - w - left,
+  }); // [Cin, FH, FW, Cout]
+  const out = _k(backend, "Transpose", { x: g }, { perm: [1, 2, 0, 3] }); // [FH, FW, Cin, Cout]
+  _free(backend, xt, dyt, g);
+  return out;
+}
+
+/** `Conv2DBackpropInput` (NHWC, dilation 1) on WASM, through XNNPACK. */
+export function conv2DBackpropInputWasm(
+  args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap },
+): Info {
+  const { dy, filter } = args.inputs as { dy: Info; filter: Info };
+  const backend = args.backend;
+  const attrs = args.attrs as unknown as {
+    strides: [number, number];
+    pad: unknown;
+    dataFormat: string;
+    dimRoundingMode?: unknown;
+    inputShape: [number, number, number, number];
+  };
+  if (attrs.dataFormat !== "NHWC") {
+    throw new Error(`wasm Conv2DBackpropInput supports NHWC only, got ${attrs.dataFormat}`);
+  }
+  const info = _convInfo(attrs.inputShape, filter.shape, attrs);
+  const [fh, fw, cin, cout] = filter.shape;
+  const [n, h, w] = attrs.inputShape;
+  const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+
+  if (fh === 1 && fw === 1 && sh === 1 && sw === 1 && top === 0 && left === 0) {
+    // dx = dy · Wᵀ per pixel.
+    const a = _k(backend, "Reshape", { x: dy }, { shape: [1, -1, cout] });
+    const b = _k(backend, "Reshape", { x: filter }, { shape: [1, cin, cout] });
+    const m = _k(backend, "BatchMatMul", { a, b }, { transposeA: false, transposeB: true });
+    const out = _k(backend, "Reshape", { x: m }, { shape: [n, h, w, cin] });
+    _free(backend, a, b, m);
+    return out;
+  }
+  // Zero insertion: [N, OH, OW, C] -> [N, OH, 1, OW, 1, C] -> pad -> [N, OH·sh, OW·sw, C].
+  let dyd = dy;
+  if (sh > 1 || sw > 1) {
+    const r = _k(backend, "Reshape", { x: dy }, { shape: [n, oh, 1, ow, 1, cout] });
+    const p = _k(backend, "PadV2", { x: r }, {
+      paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+      constantValue: 0,
+    });
+    dyd = _k(backend, "Reshape", { x: p }, { shape: [n, oh * sh, ow * sw, cout] });
+    _free(backend, r, p);
+  }
+  // Rotate the filter by 180° and swap its channel axes: [FH, FW, Cout, Cin].
+  const rev = _k(backend, "Reverse", { x: filter }, { dims: [0, 1] });
+  const wt = _k(backend, "Transpose", { x: rev }, { perm: [0, 1, 3, 2] });
+  const pt = fh - 1 - top, pl = fw - 1 - left;
+  if (pt < 0 || pl < 0) {
+    _free(backend, rev, wt);
+    if (dyd !== dy) _free(backend, dyd);
+    throw new Error("wasm Conv2DBackpropInput: padding larger than the filter is not supported");
+  }
+  const out = _conv(backend, dyd, wt, [1, 1], {
+    top: pt,
+    left: pl,
+    bottom: h + fh - 1 - pt - dyd.shape[1],
+    right: w + fw - 1 - pl - dyd.shape[2],
+  });
+  _free(backend, rev, wt);
+  if (dyd !== dy) _free(backend, dyd);
+  return out;
+}
+
+/**
+ * Registers the WASM convolution gradients (replacing tfjs's scalar `Conv2DBackpropInput`).
+ * Idempotent; must run before the WASM backend starts so no stale setup function is kept.
+ */
+export function registerWasmConvGrads(): void {
+  for (
+    const [name, fn] of [
+      ["Conv2DBackpropFilter", conv2DBackpropFilterWasm],
+      ["Conv2DBackpropInput", conv2DBackpropInputWasm],
+    ] as const
+  ) {
+    if (tf.getKernel(name, "wasm")?.kernelFunc === fn) continue;
+    if (tf.getKernel(name, "wasm")) tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: fn as tf.KernelFunc });
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Threaded WASM under Deno: it starts with one thread per core (up to 8), the threads really
+ * compute (each OS thread's CPU time, from /proc, grows during a matmul), and a script using it
+ * exits by itself.
+ */
+import assert from "node:assert/strict";
+import { tf, tfwasm } from "../src/deps.ts";
+import { logicalCores, selectBackend, wasmThreadsSupported } from "../src/backend/select.ts";
+
+const linux = Deno.build.os === "linux";
+
+/** CPU ticks (user + system) per OS thread of this process. */
+function threadTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/self/task/${e.name}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(e.name, Number(f[11]) + Number(f[12])); // utime, stime (fields 14, 15)
+    } catch { /* thread ended */ }
+  }
+  return out;
+}
+
+Deno.test({
+  name: "threaded WASM runs XNNPACK on several OS threads",
+  ignore: !linux || !wasmThreadsSupported() || logicalCores() < 2,
+  fn: async () => {
+    const info = await selectBackend({ backend: "wasm" });
+    const want = Math.min(8, logicalCores());
+    assert.equal(info.threads, want);
+    assert.equal(tfwasm.getThreadsCount(), want);
+    const a = tf.randomNormal([768, 768], 0, 1, "float32", 1);
+    tf.matMul(a, a).dispose(); // warm-up
+    const before = threadTicks();
+    // ~22 GFLOP: about half a second on two cores, long enough for 10 ms clock ticks
+    for (let i = 0; i < 24; i++) tf.matMul(a, a).dispose(); // WASM kernels run synchronously
+    const after = threadTicks();
+    a.dispose();
+    const deltas = [...after].map(([id, t]) => t - (before.get(id) ?? 0)).sort((x, y) => y - x);
+    // Another thread must have done at least a fifth of what the busiest did; the cores here
+    // are shared with other processes, so an even split is not expected.
+    assert.ok(deltas[0] >= 5, `too little CPU time measured: ${deltas.slice(0, 4)}`);
+    assert.ok(deltas[1] >= 0.2 * deltas[0], `per-thread CPU ticks ${deltas.slice(0, 4)}`);
+  },
+});
+
+Deno.test({
+  name: "a script that starts threaded WASM exits by itself",
+  ignore: !wasmThreadsSupported() || logicalCores() < 2,
+  fn: async () => {
+    const url = new URL("../src/backend/select.ts", import.meta.url).href;
+    const deps = new URL("../src/deps.ts", import.meta.url).href;
+    const code = `import { selectBackend } from "${url}"; import { tf } from "${deps}";
+      const info = await selectBackend({ backend: "wasm" });
+      const s = tf.sum(tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]))).dataSync()[0];
+      console.log(JSON.stringify({ threads: info.threads, s }));`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-config", code],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(text.split("\n").pop()!), {
+      threads: Math.min(8, logicalCores()),
+      s: 64 * 64 * 64,
+    });
+  },
+});
