@@ -27,8 +27,10 @@ export function permissionHint(err: unknown): string | undefined {
     err.message,
   );
   if (m) {
-    const what = m[2].replace(/^"|"$/g, "");
-    return `permission denied: ${m[1]} access to ${what}; run again with ${m[3]}=${what} (or -P / -A)`;
+    // Name the file the user meant, not the temporary name it is written under first.
+    const what = m[2].replace(/^"|"$/g, "").replace(/\.tmp-\d+-[0-9a-f]+$/, "");
+    return `permission denied: ${m[1]} access to ${what}; run again with ${m[3]}=${what} ` +
+      `(or a folder above it), or -A`;
   }
   return `permission denied: ${err.message.split("\n")[0]}`;
 }
