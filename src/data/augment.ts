@@ -1,0 +1,239 @@
+/**
+ * BYOL's augmentations as tensor ops on the active backend, drawn per image: random resized
+ * crop (with the horizontal flip folded into the crop box), colour jitter (brightness,
+ * contrast, saturation, hue), grayscale, 3x3 Gaussian blur, then ImageNet normalisation.
+ *
+ * Parameters are drawn in plain JS by {@link drawAugmentParams} (pure, seeded, testable) and
+ * applied by {@link augmentBatch}. Deviation from torchvision: the jitter operations run in a
+ * fixed order (brightness, contrast, saturation, hue) rather than a random one, and hue turns
+ * colours in YIQ space rather than HSV (a close, differentiable-op-only approximation).
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { AugmentConfig } from "../config.ts";
+import type { Rng } from "../train/rng.ts";
+
+/** ImageNet channel means (RGB). */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+/** ImageNet channel standard deviations (RGB). */
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+/** The augmentation of one image. */
+export interface AugmentParams {
+  /** Crop box `[y1, x1, y2, x2]` in cropAndResize's normalised coordinates (x1 > x2 flips). */
+  box: [number, number, number, number];
+  /** Brightness factor (1 = unchanged). */
+  brightness: number;
+  /** Contrast factor (1 = unchanged). */
+  contrast: number;
+  /** Saturation factor (1 = unchanged). */
+  saturation: number;
+  /** Hue shift in turns (0 = unchanged). */
+  hue: number;
+  /** Whether the image is turned to grayscale. */
+  grayscale: boolean;
+  /** Blur sigma (0 = no blur). */
+  blurSigma: number;
+}
+
+/**
+ * Draws torchvision's RandomResizedCrop box for a `size x size` image.
+ *
+ * @returns `[top, left, height, width]` in pixels
+ */
+export function randomResizedCrop(
+  size: number,
+  opts: { scale: [number, number]; ratio: [number, number]; rng: Rng },
+): [number, number, number, number] {
+  const { scale, ratio, rng } = opts;
+  const area = size * size;
+  const [lr0, lr1] = [Math.log(ratio[0]), Math.log(ratio[1])];
+  for (let t = 0; t < 10; t++) {
+    const a = area * rng.uniform(scale[0], scale[1]);
+    const r = Math.exp(rng.uniform(lr0, lr1));
+    const w = Math.round(Math.sqrt(a * r));
+    const h = Math.round(Math.sqrt(a / r));
+    if (w > 0 && h > 0 && w <= size && h <= size) {
+      return [rng.int(size - h + 1), rng.int(size - w + 1), h, w];
+    }
+  }
+  return [0, 0, size, size]; // torchvision's fallback for a square image: the whole image
+}
+
+/**
+ * Draws the augmentation of `n` images.
+ *
+ * @param cfg augmentation settings @param n images @param size source image side
+ * @returns one {@link AugmentParams} per image
+ */
+export function drawAugmentParams(
+  cfg: AugmentConfig,
+  n: number,
+  opts: { size: number; rng: Rng },
+): AugmentParams[] {
+  const { size, rng } = opts;
+  const out: AugmentParams[] = [];
+  const d = Math.max(1, size - 1);
+  for (let i = 0; i < n; i++) {
+    const [top, left, h, w] = randomResizedCrop(size, {
+      scale: cfg.cropScale,
+      ratio: cfg.cropRatio,
+      rng,
+    });
+    let x1 = left / d;
+    let x2 = (left + w - 1) / d;
+    if (rng.chance(cfg.flipP)) [x1, x2] = [x2, x1];
+    const jitter = rng.chance(cfg.jitterP);
+    const f = (s: number) => (jitter ? rng.uniform(Math.max(0, 1 - s), 1 + s) : 1);
+    const brightness = f(cfg.brightness);
+    const contrast = f(cfg.contrast);
+    const saturation = f(cfg.saturation);
+    const hue = jitter ? rng.uniform(-cfg.hue, cfg.hue) : 0;
+    const grayscale = rng.chance(cfg.grayscaleP);
+    const blurSigma = rng.chance(cfg.blurP) ? rng.uniform(cfg.blurSigma[0], cfg.blurSigma[1]) : 0;
+    out.push({
+      box: [top / d, x1, (top + h - 1) / d, x2],
+      brightness,
+      contrast,
+      saturation,
+      hue,
+      grayscale,
+      blurSigma,
+    });
+  }
+  return out;
+}
+
+const _RGB2YIQ = [
+  [0.299, 0.587, 0.114],
+  [0.596, -0.274, -0.322],
+  [0.211, -0.523, 0.312],
+];
+
+function _inv3(m: number[][]): number[][] {
+  const [[a, b, c], [d, e, f], [g, h, i]] = m;
+  const A = e * i - f * h, B = -(d * i - f * g), C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  return [
+    [A / det, -(b * i - c * h) / det, (b * f - c * e) / det],
+    [B / det, (a * i - c * g) / det, -(a * f - c * d) / det],
+    [C / det, -(a * h - b * g) / det, (a * e - b * d) / det],
+  ];
+}
+const _YIQ2RGB = _inv3(_RGB2YIQ);
+
+/** @returns the 3x3 RGB matrix (row-major, applied as rgb' = M rgb) turning hue by `turns` */
+export function hueMatrix(turns: number): number[][] {
+  const th = 2 * Math.PI * turns;
+  const r = [[1, 0, 0], [0, Math.cos(th), -Math.sin(th)], [0, Math.sin(th), Math.cos(th)]];
+  const mul = (x: number[][], y: number[][]) =>
+    x.map((row) => [0, 1, 2].map((j) => row.reduce((s, v, k) => s + v * y[k][j], 0)));
+  return mul(_YIQ2RGB, mul(r, _RGB2YIQ));
+}
+
+function _gray(x: tf.Tensor4D): tf.Tensor4D {
+  // ITU-R 601 luma, as torchvision's rgb_to_grayscale. [B, H, W, 1]
+  return tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), 3, true) as tf.Tensor4D;
+}
+
+function _perImage(values: number[]): tf.Tensor4D {
+  return tf.tensor4d(values, [values.length, 1, 1, 1]);
+}
+
+/**
+ * Applies per-image augmentations, resizing to `outSize`, and normalises.
+ *
+ * @param images `[B, S, S, 3]` float32 in [0, 1]
+ * @param params one per image (from {@link drawAugmentParams})
+ * @returns `[B, outSize, outSize, 3]` ImageNet-normalised
+ */
+export function augmentBatch(
+  images: tf.Tensor4D,
+  params: AugmentParams[],
+  opts: { outSize: number },
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const n = images.shape[0];
+    const boxes = tf.tensor2d(params.flatMap((p) => p.box), [n, 4]);
+    const idx = tf.tensor1d(params.map((_, i) => i), "int32");
+    let x = tf.image.cropAndResize(images, boxes, idx, [opts.outSize, opts.outSize], "bilinear"); // [B, T, T, 3]
+    const clip = (t: tf.Tensor4D) => tf.clipByValue(t, 0, 1) as tf.Tensor4D;
+    if (params.some((p) => p.brightness !== 1)) {
+      x = clip(tf.mul(x, _perImage(params.map((p) => p.brightness))));
+    }
+    if (params.some((p) => p.contrast !== 1)) {
+      const m = tf.mean(_gray(x), [1, 2, 3], true); // [B, 1, 1, 1]
+      const c = _perImage(params.map((p) => p.contrast));
+      x = clip(tf.add(tf.mul(tf.sub(x, m), c), m));
+    }
+    if (params.some((p) => p.saturation !== 1)) {
+      const g = _gray(x);
+      x = clip(tf.add(tf.mul(tf.sub(x, g), _perImage(params.map((p) => p.saturation))), g));
+    }
+    if (params.some((p) => p.hue !== 0)) {
+      // rgb' = M rgb per image: [B, HW, 3] x [B, 3, 3] with M transposed.
+      const mt = params.flatMap((p) => {
+        const m = hueMatrix(p.hue);
+        return [0, 1, 2].flatMap((i) => [0, 1, 2].map((j) => m[j][i]));
+      });
+      const t = opts.outSize;
+      const flat = tf.reshape(x, [n, t * t, 3]);
+      x = clip(tf.reshape(tf.matMul(flat, tf.tensor3d(mt, [n, 3, 3])), [n, t, t, 3]));
+    }
+    if (params.some((p) => p.grayscale)) {
+      const g = tf.tile(_gray(x), [1, 1, 1, 3]);
+      const k = _perImage(params.map((p) => (p.grayscale ? 1 : 0)));
+      x = tf.add(tf.mul(g, k), tf.mul(x, tf.sub(1, k)));
+    }
+    if (params.some((p) => p.blurSigma > 0)) x = _blur3(x, params.map((p) => p.blurSigma));
+    const mean = tf.tensor1d([...IMAGENET_MEAN]);
+    const std = tf.tensor1d([...IMAGENET_STD]);
+    return tf.div(tf.sub(x, mean), std) as tf.Tensor4D;
+  });
+}
+
+/**
+ * 3x3 Gaussian blur with a per-image sigma (0 = identity), reflect-padded. The separable 1-D
+ * kernel is [a, 1, a] / (1 + 2a) with a = exp(-1 / (2 sigma^2)), so the 2-D weights are the
+ * centre c^2, the four edges c a, the four corners a^2 (c = 1 / (1 + 2a), a scaled by c).
+ */
+function _blur3(x: tf.Tensor4D, sigmas: number[]): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  const pad = tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], "reflect");
+  const at = (dy: number, dx: number) => tf.slice(pad, [0, 1 + dy, 1 + dx, 0], [n, h, w, 3]);
+  const edges = tf.addN([at(-1, 0), at(1, 0), at(0, -1), at(0, 1)]);
+  const corners = tf.addN([at(-1, -1), at(-1, 1), at(1, -1), at(1, 1)]);
+  const wc: number[] = [], we: number[] = [], wk: number[] = [];
+  for (const s of sigmas) {
+    const a = s > 0 ? Math.exp(-1 / (2 * s * s)) : 0;
+    const z = 1 + 2 * a;
+    wc.push(1 / (z * z));
+    we.push(a / (z * z));
+    wk.push((a * a) / (z * z));
+  }
+  return tf.addN([
+    tf.mul(x, _perImage(wc)),
+    tf.mul(edges, _perImage(we)),
+    tf.mul(corners, _perImage(wk)),
+  ]) as tf.Tensor4D;
+}
+
+/**
+ * Evaluation preprocessing: resize (bilinear) to `size` when needed, then normalise.
+ *
+ * @param images `[B, S, S, 3]` float32 in [0, 1]
+ * @param size model input side
+ * @returns `[B, size, size, 3]` ImageNet-normalised
+ */
+export function prepareImages(images: tf.Tensor4D, size: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const x = images.shape[1] === size && images.shape[2] === size
+      ? images
+      : tf.image.resizeBilinear(images, [size, size], false, true);
+    return tf.div(
+      tf.sub(x, tf.tensor1d([...IMAGENET_MEAN])),
+      tf.tensor1d([...IMAGENET_STD]),
+    ) as tf.Tensor4D;
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Running a network over a dataset: class probabilities in batches (evaluation mode), and the
+ * metrics against the dataset's labels.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { Dataset } from "../data/dataset.ts";
+import { prepareImages } from "../data/augment.ts";
+import { NUM_CLASSES } from "../emotions.ts";
+import { computeMetrics, type Metrics } from "./metrics.ts";
+
+/** Maps a normalised batch `[B, S, S, 3]` to logits `[B, 6]`. */
+export type LogitsFn = (x: tf.Tensor4D) => tf.Tensor2D;
+
+/** Predictions over a dataset. */
+export interface Predictions {
+  /** `[n, 6]` softmax probabilities, row-major. */
+  probabilities: Float32Array;
+  /** `[n]` argmax classes. */
+  classes: Int32Array;
+  /** `[n]` the dataset's labels (-1 unknown). */
+  labels: Int32Array;
+}
+
+/**
+ * Predicts every image of `data`.
+ *
+ * @param logits the network (evaluation mode)
+ * @param data images of any size (resized to `inputSize`)
+ * @param opts inputSize, batch (@default 64)
+ * @returns probabilities, classes and labels
+ */
+export async function predictDataset(
+  logits: LogitsFn,
+  data: Dataset,
+  opts: { inputSize: number; batch?: number },
+): Promise<Predictions> {
+  const bs = opts.batch ?? 64;
+  const n = data.length;
+  const probabilities = new Float32Array(n * NUM_CLASSES);
+  const classes = new Int32Array(n);
+  const labels = new Int32Array(n);
+  for (let start = 0; start < n; start += bs) {
+    const idx = Array.from({ length: Math.min(bs, n - start) }, (_, i) => start + i);
+    const b = await data.batch(idx);
+    const probs = tf.tidy(() => {
+      const x = prepareImages(tf.tensor4d(b.images, [b.n, b.size, b.size, 3]), opts.inputSize);
+      return tf.softmax(logits(x));
+    });
+    const p = (await probs.data()) as Float32Array;
+    probs.dispose();
+    probabilities.set(p, start * NUM_CLASSES);
+    for (let i = 0; i < b.n; i++) {
+      let best = 0;
+      for (let c = 1; c < NUM_CLASSES; c++) {
+        if (p[i * NUM_CLASSES + c] > p[i * NUM_CLASSES + best]) best = c;
+      }
+      classes[start + i] = best;
+      labels[start + i] = b.labels[i];
+    }
+  }
+  return { probabilities, classes, labels };
+}
+
+/**
+ * Scores a network on a labelled dataset.
+ *
+ * @param logits the network (evaluation mode) @param data labelled images
+ * @returns macro F1, accuracy, per-class scores, confusion, n
+ */
+export async function evaluateDataset(
+  logits: LogitsFn,
+  data: Dataset,
+  opts: { inputSize: number; batch?: number },
+): Promise<Metrics> {
+  const p = await predictDataset(logits, data, opts);
+  return computeMetrics(p.labels, p.classes);
+}

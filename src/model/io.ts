@@ -1,0 +1,311 @@
+/**
+ * Models and checkpoints on disk. A model is a directory holding `model.json` (tfjs's
+ * weights-manifest format: `modelTopology`, `weightsManifest`, `userDefinedMetadata` with the
+ * resolved config, method, backend, seed, metrics and code version) and `weights.bin`. Writes go
+ * through a Deno file IO handler into a temporary directory that is renamed into place; loads
+ * work from a path or an http(s) URL.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { ArchConfig, Config } from "../config.ts";
+import { EMOTIONS } from "../emotions.ts";
+import { UserError } from "../errors.ts";
+import { exists } from "../fsutil.ts";
+import { VERSION } from "../version.ts";
+import { Params } from "./params.ts";
+
+/** JSON metadata as tfjs types it (any non-null values). */
+export type JsonRecord = Record<string, NonNullable<unknown>>;
+
+/** The JSON written beside the weights. */
+export interface ModelJson {
+  format: string;
+  generatedBy: string;
+  convertedBy: null;
+  modelTopology: JsonRecord;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  userDefinedMetadata: JsonRecord;
+}
+
+/** @returns IEEE half-precision bits of `x` (round to nearest even) */
+function _toHalf(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  let mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+  e = h; // carry into the exponent is the correct rounding
+  return sign | e;
+}
+
+/**
+ * A tfjs IOHandler that writes `model.json` + `weights.bin` into a directory through a
+ * temporary sibling renamed into place, and reads them back.
+ *
+ * @param dir target directory
+ * @returns an IOHandler (`save` and `load`)
+ */
+export function denoFileHandler(dir: string): Required<Pick<tf.io.IOHandler, "save" | "load">> {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      const data = artifacts.weightData instanceof ArrayBuffer
+        ? new Uint8Array(artifacts.weightData)
+        : new Uint8Array(tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer[]));
+      const json: ModelJson = {
+        format: artifacts.format ?? "byel",
+        generatedBy: artifacts.generatedBy ?? `byel ${VERSION}`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology as JsonRecord,
+        weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs ?? [] }],
+        userDefinedMetadata: artifacts.userDefinedMetadata ?? {},
+      };
+      const tmp = `${dir.replace(/\/+$/, "")}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+      await Deno.mkdir(tmp, { recursive: true });
+      try {
+        await Deno.writeFile(`${tmp}/weights.bin`, data);
+        await Deno.writeTextFile(`${tmp}/model.json`, JSON.stringify(json, null, 1) + "\n");
+        let old: string | undefined;
+        if (await exists(dir)) {
+          old = `${tmp}.old`;
+          await Deno.rename(dir, old);
+        }
+        await Deno.rename(tmp, dir);
+        if (old) await Deno.remove(old, { recursive: true });
+      } catch (e) {
+        await Deno.remove(tmp, { recursive: true }).catch(() => {});
+        throw e;
+      }
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: "JSON",
+          weightDataBytes: data.byteLength,
+        },
+      };
+    },
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const json = await _readJson(`${dir.replace(/\/+$/, "")}/model.json`);
+      const specs = json.weightsManifest.flatMap((g) => g.weights);
+      const parts: Uint8Array[] = [];
+      for (const g of json.weightsManifest) {
+        for (const p of g.paths) parts.push(await _readBytes(`${dir.replace(/\/+$/, "")}/${p}`));
+      }
+      const total = parts.reduce((s, p) => s + p.byteLength, 0);
+      const buf = new Uint8Array(total);
+      let off = 0;
+      for (const p of parts) {
+        buf.set(p, off);
+        off += p.byteLength;
+      }
+      return {
+        modelTopology: json.modelTopology,
+        weightSpecs: specs,
+        weightData: buf.buffer,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        userDefinedMetadata: json.userDefinedMetadata,
+      };
+    },
+  };
+}
+
+const _isUrl = (s: string) => /^https?:\/\//i.test(s);
+
+async function _readBytes(pathOrUrl: string): Promise<Uint8Array> {
+  if (_isUrl(pathOrUrl)) {
+    const r = await fetch(pathOrUrl);
+    if (!r.ok) throw new UserError(`cannot fetch ${pathOrUrl}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  }
+  try {
+    return await Deno.readFile(pathOrUrl);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UserError(`no such file: ${pathOrUrl}`);
+    throw e;
+  }
+}
+
+async function _readJson(pathOrUrl: string): Promise<ModelJson> {
+  const text = new TextDecoder().decode(await _readBytes(pathOrUrl));
+  try {
+    return JSON.parse(text) as ModelJson;
+  } catch {
+    throw new UserError(`${pathOrUrl} is not valid JSON (expected a byel model.json)`);
+  }
+}
+
+/**
+ * Writes named tensors and metadata as a tfjs model directory.
+ *
+ * @param dir target directory (replaced atomically)
+ * @param tensors name -> tensor
+ * @param opts float16 stores weights as half floats (quantized entries of the manifest)
+ */
+export async function writeTensors(
+  dir: string,
+  tensors: Map<string, tf.Tensor>,
+  opts: { format: string; topology: JsonRecord; metadata: JsonRecord; float16?: boolean },
+): Promise<void> {
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const chunks: Uint8Array[] = [];
+  for (const [name, t] of tensors) {
+    const values = (await t.data()) as Float32Array;
+    if (opts.float16 && t.dtype === "float32") {
+      const h = new Uint16Array(values.length);
+      for (let i = 0; i < values.length; i++) h[i] = _toHalf(values[i]);
+      chunks.push(new Uint8Array(h.buffer));
+      specs.push({ name, shape: t.shape, dtype: "float32", quantization: { dtype: "float16" } });
+    } else {
+      chunks.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
+      specs.push({ name, shape: t.shape, dtype: t.dtype as "float32" | "int32" });
+    }
+  }
+  const total = chunks.reduce((s, c) => s + c.byteLength, 0);
+  const data = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    data.set(c, off);
+    off += c.byteLength;
+  }
+  await denoFileHandler(dir).save({
+    modelTopology: opts.topology,
+    weightSpecs: specs,
+    weightData: data.buffer,
+    format: opts.format,
+    generatedBy: `byel ${VERSION}`,
+    userDefinedMetadata: opts.metadata,
+  });
+}
+
+/**
+ * Reads a model directory written by {@link writeTensors}, from a path or an http(s) URL.
+ *
+ * @param pathOrUrl directory (or URL of it, or of its model.json)
+ * @returns name -> tensor (caller disposes) and the JSON parts
+ */
+export async function readTensors(pathOrUrl: string): Promise<{
+  tensors: Map<string, tf.Tensor>;
+  format: string;
+  topology: JsonRecord;
+  metadata: JsonRecord;
+}> {
+  const dir = pathOrUrl.replace(/\/model\.json$/, "").replace(/\/+$/, "");
+  if (!_isUrl(dir) && !(await exists(`${dir}/model.json`))) {
+    throw new UserError(
+      `no model at ${pathOrUrl}: expected a directory with model.json and weights.bin`,
+    );
+  }
+  let art: tf.io.ModelArtifacts;
+  if (_isUrl(dir)) {
+    const json = await _readJson(`${dir}/model.json`);
+    const parts = await Promise.all(
+      json.weightsManifest.flatMap((g) => g.paths).map((p) => _readBytes(`${dir}/${p}`)),
+    );
+    const total = parts.reduce((s, p) => s + p.byteLength, 0);
+    const buf = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      buf.set(p, off);
+      off += p.byteLength;
+    }
+    art = {
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: buf.buffer,
+      format: json.format,
+      userDefinedMetadata: json.userDefinedMetadata,
+    };
+  } else {
+    art = await denoFileHandler(dir).load();
+  }
+  const named = tf.io.decodeWeights(art.weightData!, art.weightSpecs!);
+  return {
+    tensors: new Map(Object.entries(named)),
+    format: art.format ?? "",
+    topology: (art.modelTopology ?? {}) as JsonRecord,
+    metadata: (art.userDefinedMetadata ?? {}) as JsonRecord,
+  };
+}
+
+/** Metadata saved with a classifier. */
+export interface ModelMetadata {
+  config: Config;
+  method: string;
+  backend: string;
+  seed: number;
+  metrics?: Record<string, unknown>;
+  version: string;
+  [key: string]: unknown;
+}
+
+/** Format tag of saved classifiers. */
+export const MODEL_FORMAT = "byel-classifier";
+
+/**
+ * Saves a classifier (`encoder.*` + `head.*`) as a model directory.
+ *
+ * @param dir target directory
+ * @param params the classifier's record
+ * @param opts arch, metadata, float16
+ */
+export async function saveModel(
+  dir: string,
+  params: Params,
+  opts: { arch: ArchConfig; metadata: ModelMetadata; float16?: boolean },
+): Promise<void> {
+  const tensors = new Map<string, tf.Tensor>();
+  for (const n of params.names()) {
+    if (n.startsWith("encoder.") || n.startsWith("head.")) tensors.set(n, params.get(n));
+  }
+  await writeTensors(dir, tensors, {
+    format: MODEL_FORMAT,
+    topology: {
+      arch: opts.arch,
+      classes: [...EMOTIONS],
+      input: "[B, S, S, 3] RGB in [0,1], ImageNet-normalised",
+    },
+    metadata: opts.metadata as unknown as JsonRecord,
+    float16: opts.float16,
+  });
+}
+
+/**
+ * Loads a classifier saved by {@link saveModel}.
+ *
+ * @param pathOrUrl a directory or an http(s) URL
+ * @returns its record, arch and metadata (caller disposes `params`)
+ */
+export async function loadModelParams(
+  pathOrUrl: string,
+): Promise<{ params: Params; arch: ArchConfig; metadata: ModelMetadata }> {
+  const { tensors, format, topology, metadata } = await readTensors(pathOrUrl);
+  if (format !== MODEL_FORMAT) {
+    for (const t of tensors.values()) t.dispose();
+    throw new UserError(
+      `${pathOrUrl} is a "${format}", not a byel classifier (format ${MODEL_FORMAT})`,
+    );
+  }
+  const params = new Params();
+  for (const [n, t] of tensors) params.add(n, t);
+  return {
+    params,
+    arch: topology.arch as ArchConfig,
+    metadata: metadata as unknown as ModelMetadata,
+  };
+}

@@ -1,0 +1,177 @@
+/**
+ * Layer primitives over a {@link Params} record: convolution, BatchNorm (batch statistics in
+ * training with running averages, running statistics in evaluation), linear, dropout. Images
+ * are NHWC.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import { batchNormTrain } from "../backend/batch_norm.ts";
+import type { Rng } from "../train/rng.ts";
+import type { Params } from "./params.ts";
+
+/** How a forward pass runs. */
+export interface ForwardContext {
+  /** Training mode: BatchNorm uses batch statistics. */
+  train: boolean;
+  /**
+   * When set (training only), BatchNorm layers push their batch statistics here (kept tensors)
+   * for {@link applyBnUpdates} to fold into the running averages after the step.
+   */
+  bnUpdates?: BnUpdate[];
+}
+
+/** One BatchNorm layer's batch statistics from a training forward pass. */
+export interface BnUpdate {
+  /** Layer name (its `.mean` / `.var` variables). */
+  name: string;
+  /** `[C]` batch mean. */
+  mean: tf.Tensor1D;
+  /** `[C]` unbiased batch variance. */
+  variance: tf.Tensor1D;
+}
+
+/** PyTorch's BatchNorm defaults. */
+export const BN_MOMENTUM = 0.1;
+/** @default 1e-5 */
+export const BN_EPS = 1e-5;
+
+function _normal(rng: Rng, n: number, std: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal() * std;
+  return a;
+}
+
+/**
+ * Adds a `k x k` convolution weight `[k, k, cin, cout]`, He-normal (fan-out), as torchvision.
+ *
+ * @param p record @param name layer name
+ */
+export function convInit(
+  p: Params,
+  name: string,
+  opts: { k: number; cin: number; cout: number; rng: Rng },
+): void {
+  const { k, cin, cout, rng } = opts;
+  const std = Math.sqrt(2 / (k * k * cout));
+  p.add(`${name}.w`, tf.tensor4d(_normal(rng, k * k * cin * cout, std), [k, k, cin, cout]));
+}
+
+/**
+ * Convolution with PyTorch's symmetric padding (k/2), so stride-2 layers match torchvision.
+ *
+ * @param p record @param name layer name
+ * @returns `[B, H', W', cout]`
+ */
+export function conv(
+  p: Params,
+  name: string,
+  x: tf.Tensor4D,
+  opts: { stride: number },
+): tf.Tensor4D {
+  const w = p.get(`${name}.w`) as tf.Variable<tf.Rank.R4>;
+  const k = w.shape[0];
+  return tf.conv2d(x, w, opts.stride, Math.floor(k / 2));
+}
+
+/** Adds BatchNorm parameters (gamma 1, beta 0) and running statistics (mean 0, var 1). */
+export function bnInit(p: Params, name: string, channels: number): void {
+  p.add(`${name}.gamma`, tf.ones([channels]));
+  p.add(`${name}.beta`, tf.zeros([channels]));
+  p.add(`${name}.mean`, tf.zeros([channels]));
+  p.add(`${name}.var`, tf.ones([channels]));
+}
+
+/**
+ * BatchNorm over every axis but the last (NHWC images or `[B, C]` vectors).
+ *
+ * @param p record @param name layer name @param x `[..., C]`
+ * @returns normalised `x`, same shape
+ */
+export function batchNorm<T extends tf.Tensor>(
+  p: Params,
+  name: string,
+  x: T,
+  ctx: ForwardContext,
+): T {
+  const gamma = p.get(`${name}.gamma`);
+  const beta = p.get(`${name}.beta`);
+  if (!ctx.train) {
+    return tf.batchNorm(x, p.get(`${name}.mean`), p.get(`${name}.var`), beta, gamma, BN_EPS) as T;
+  }
+  // The engine's closed-form BatchNorm gradient (src/backend/batch_norm.ts) is much lighter
+  // than differentiating tf.moments.
+  const { y, mean, variance } = batchNormTrain(
+    x,
+    gamma as tf.Tensor1D,
+    beta as tf.Tensor1D,
+    BN_EPS,
+  );
+  if (ctx.bnUpdates) {
+    const n = x.size / x.shape[x.shape.length - 1];
+    ctx.bnUpdates.push({
+      name,
+      mean: tf.keep(mean),
+      variance: tf.keep(tf.mul(variance, n / Math.max(1, n - 1))) as tf.Tensor1D,
+    });
+  }
+  return y;
+}
+
+/**
+ * Folds batch statistics into the running averages (PyTorch momentum 0.1) and disposes them.
+ *
+ * @param p record @param updates from a training forward pass
+ */
+export function applyBnUpdates(p: Params, updates: BnUpdate[]): void {
+  for (const u of updates) {
+    const m = p.get(`${u.name}.mean`);
+    const v = p.get(`${u.name}.var`);
+    tf.tidy(() => {
+      m.assign(tf.add(tf.mul(m, 1 - BN_MOMENTUM), tf.mul(u.mean, BN_MOMENTUM)));
+      v.assign(tf.add(tf.mul(v, 1 - BN_MOMENTUM), tf.mul(u.variance, BN_MOMENTUM)));
+    });
+    u.mean.dispose();
+    u.variance.dispose();
+  }
+  updates.length = 0;
+}
+
+/**
+ * Adds a linear layer `w [fin, fout]` (+ `b [fout]`), PyTorch's default uniform(±1/sqrt(fin)).
+ *
+ * @param p record @param name layer name
+ */
+export function linearInit(
+  p: Params,
+  name: string,
+  opts: { fin: number; fout: number; bias: boolean; rng: Rng },
+): void {
+  const { fin, fout, rng } = opts;
+  const bound = 1 / Math.sqrt(fin);
+  const w = new Float32Array(fin * fout).map(() => rng.uniform(-bound, bound));
+  p.add(`${name}.w`, tf.tensor2d(w, [fin, fout]));
+  if (opts.bias) {
+    p.add(`${name}.b`, tf.tensor1d(new Float32Array(fout).map(() => rng.uniform(-bound, bound))));
+  }
+}
+
+/** @returns `x w (+ b)`, `[B, fout]` @param x `[B, fin]` */
+export function linear(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  const y = tf.matMul(x, p.get(`${name}.w`) as tf.Variable<tf.Rank.R2>) as tf.Tensor2D;
+  const b = p.vars.get(`${name}.b`);
+  return b ? tf.add(y, b) as tf.Tensor2D : y;
+}
+
+/**
+ * Inverted dropout with a mask drawn from `rng` (so it is reproducible and resumable).
+ *
+ * @param x `[B, F]` @param rate drop probability
+ * @returns `x` with entries zeroed and the rest scaled by 1/(1-rate)
+ */
+export function dropout(x: tf.Tensor2D, rate: number, rng: Rng): tf.Tensor2D {
+  if (rate <= 0) return x;
+  const keep = 1 - rate;
+  const mask = new Float32Array(x.size).map(() => (rng.uniform() < keep ? 1 / keep : 0));
+  return tf.mul(x, tf.tensor2d(mask, x.shape));
+}

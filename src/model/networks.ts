@@ -1,0 +1,105 @@
+/**
+ * The networks of each stage, as parameter records with fixed names:
+ *
+ * - pretraining: `online.encoder`, `online.projector`, `online.predictor`, `online.emotion`
+ *   (BYEL only) and `target.encoder`, `target.projector` (EMA copies, never given gradients);
+ * - classification (fine-tuning, baseline, saved models): `encoder` + `head`.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { ArchConfig, Config } from "../config.ts";
+import { Rng, STREAM } from "../train/rng.ts";
+import { emotionClassifierInit, headForward, headInit, mlpForward, mlpInit } from "./heads.ts";
+import type { ForwardContext } from "./layers.ts";
+import { Params } from "./params.ts";
+import { resnetForward, resnetInit } from "./resnet.ts";
+
+/**
+ * Creates the pretraining networks; the target starts as an exact copy of the online encoder
+ * and projector.
+ *
+ * @param cfg run config (arch, pretrain.hidden, pretrain.projectionDim, method, seed)
+ * @returns a new record (caller disposes)
+ */
+export function initPretrainNets(cfg: Config): Params {
+  const p = new Params();
+  const rng = new Rng(cfg.seed, STREAM.init);
+  const f = resnetInit(p, "online.encoder", { arch: cfg.arch, rng });
+  const { hidden, projectionDim: d } = cfg.pretrain;
+  mlpInit(p, "online.projector", { din: f, hidden, dout: d, rng });
+  mlpInit(p, "online.predictor", { din: d, hidden, dout: d, rng });
+  if (cfg.method === "byel") emotionClassifierInit(p, "online.emotion", { dim: d, rng });
+  for (const name of p.names("online.encoder.").concat(p.names("online.projector."))) {
+    p.add(name.replace(/^online\./, "target."), tf.clone(p.get(name)));
+  }
+  return p;
+}
+
+/** Outputs of the online network for one view. */
+export interface OnlineOutputs {
+  /** `[B, F]` representation. */
+  y: tf.Tensor2D;
+  /** `[B, D]` projection. */
+  z: tf.Tensor2D;
+  /** `[B, D]` prediction p = q(g(f(x))). */
+  p: tf.Tensor2D;
+}
+
+/** @returns the online representation, projection and prediction @param x `[B, S, S, 3]` normalised */
+export function onlineForward(
+  p: Params,
+  x: tf.Tensor4D,
+  opts: { arch: ArchConfig; ctx: ForwardContext },
+): OnlineOutputs {
+  const y = resnetForward(p, "online.encoder", x, opts); // [B, F]
+  const z = mlpForward(p, "online.projector", y, opts.ctx); // [B, D]
+  return { y, z, p: mlpForward(p, "online.predictor", z, opts.ctx) }; // p: [B, D]
+}
+
+/** @returns `[B, D]` the target projection g'(f'(x)) @param x `[B, S, S, 3]` normalised */
+export function targetForward(
+  p: Params,
+  x: tf.Tensor4D,
+  opts: { arch: ArchConfig; ctx: ForwardContext },
+): tf.Tensor2D {
+  const y = resnetForward(p, "target.encoder", x, opts); // [B, F]
+  return mlpForward(p, "target.projector", y, opts.ctx); // [B, D]
+}
+
+/**
+ * Creates a classifier: a fresh encoder (or a copy of `from`'s `online.encoder`) and a head.
+ *
+ * @param cfg run config
+ * @param from pretrained networks to copy the encoder from
+ * @returns a new record with `encoder.*` and `head.*`
+ */
+export function initClassifier(cfg: Config, from?: Params): Params {
+  const p = new Params();
+  const rng = new Rng(cfg.seed, STREAM.finetuneInit);
+  let f: number;
+  if (from) {
+    for (const name of from.names("online.encoder.")) {
+      p.add(name.replace(/^online\.encoder\./, "encoder."), tf.clone(from.get(name)));
+    }
+    f = p.get(p.names("encoder.").filter((n) => n.endsWith(".mean")).pop()!).size;
+  } else {
+    f = resnetInit(p, "encoder", { arch: cfg.arch, rng });
+  }
+  headInit(p, "head", { din: f, rng });
+  return p;
+}
+
+/**
+ * @param x `[B, S, S, 3]` normalised
+ * @param opts dropout applies only when `dropoutRng` is given (training)
+ * @returns `[B, 6]` logits
+ */
+export function classifierForward(
+  p: Params,
+  x: tf.Tensor4D,
+  opts: { arch: ArchConfig; ctx: ForwardContext; dropout?: number; dropoutRng?: Rng },
+): tf.Tensor2D {
+  const y = resnetForward(p, "encoder", x, opts); // [B, F]
+  return headForward(p, "head", y, { rate: opts.dropout ?? 0, rng: opts.dropoutRng }); // [B, 6]
+}

@@ -1,0 +1,72 @@
+/**
+ * Explicit parameter records: a model is a map from a logical name (`online.encoder.stem.conv.w`)
+ * to a tf.Variable, and every layer function reads its weights from that map by name. Naming
+ * conventions carry the kinds: `.w` weights (decayed, LARS-adapted), `.b` biases, `.gamma` /
+ * `.beta` BatchNorm affine (neither decayed nor adapted), `.mean` / `.var` BatchNorm running
+ * statistics (not trainable).
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+
+/** A named set of variables. */
+export class Params {
+  /** Logical name -> variable, in creation order. */
+  readonly vars: Map<string, tf.Variable> = new Map();
+
+  /**
+   * Adds a variable (taking ownership of `init`).
+   *
+   * @param name logical name, unique in this record
+   * @param init initial value (disposed)
+   * @returns the new variable
+   */
+  add(name: string, init: tf.Tensor): tf.Variable {
+    if (this.vars.has(name)) throw new Error(`parameter ${name} defined twice`);
+    const v = tf.variable(init, isTrainable(name));
+    init.dispose();
+    this.vars.set(name, v);
+    return v;
+  }
+
+  /** @returns the variable called `name` @param name logical name */
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`no parameter ${name}`);
+    return v;
+  }
+
+  /** @returns the names starting with `prefix` @param prefix e.g. `online.` */
+  names(prefix = ""): string[] {
+    return [...this.vars.keys()].filter((n) => n.startsWith(prefix));
+  }
+
+  /** @returns trainable names starting with `prefix` @param prefix e.g. `online.` */
+  trainable(prefix = ""): string[] {
+    return this.names(prefix).filter(isTrainable);
+  }
+
+  /** @returns the number of scalars under `prefix` @param prefix name prefix */
+  count(prefix = ""): number {
+    return this.names(prefix).reduce((s, n) => s + this.get(n).size, 0);
+  }
+
+  /** Disposes every variable. */
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+
+/** @returns whether a parameter is learned (not a BatchNorm running statistic) @param name logical name */
+export function isTrainable(name: string): boolean {
+  return !(name.endsWith(".mean") || name.endsWith(".var"));
+}
+
+/**
+ * @returns whether weight decay and LARS adaptation apply (weights, not biases or BatchNorm)
+ * @param name logical name
+ */
+export function isDecayed(name: string): boolean {
+  return name.endsWith(".w");
+}

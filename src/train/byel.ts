@@ -1,0 +1,200 @@
+/**
+ * The method: BYEL's losses, emotion vector subtraction and the target's moving average, as
+ * pure tensor functions (all inside tf.tidy), plus the pretraining loss that wires them to the
+ * networks. Plain BYOL is the same without the classifier and EVS.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { ArchConfig, Method } from "../config.ts";
+import { emotionClassifier } from "../model/heads.ts";
+import type { ForwardContext } from "../model/layers.ts";
+import { onlineForward, targetForward } from "../model/networks.ts";
+import type { Params } from "../model/params.ts";
+
+/** @returns rows scaled to unit L2 norm @param x `[B, D]` */
+export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12)));
+}
+
+/**
+ * BYOL's regression loss for one direction: mean over the batch of 2 - 2 cos(p, z).
+ *
+ * @param p `[B, D]` online prediction @param z `[B, D]` target projection
+ * @returns scalar in [0, 4]
+ */
+export function regressionLoss(p: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const cos = tf.sum(tf.mul(l2Normalize(p), l2Normalize(z)), 1); // [B]
+    return tf.mean(tf.sub(2, tf.mul(2, cos)));
+  });
+}
+
+/**
+ * The symmetric BYOL loss: (2 - 2cos(p1, z2)) + (2 - 2cos(p2, z1)), each averaged over the batch.
+ *
+ * @param p1 `[B, D]` online prediction of view 1 (after EVS in BYEL)
+ * @param p2 `[B, D]` online prediction of view 2
+ * @param z1 `[B, D]` target projection of view 1 (treated as a constant)
+ * @param z2 `[B, D]` target projection of view 2
+ * @returns scalar in [0, 8]
+ */
+export function byolLoss(
+  p1: tf.Tensor2D,
+  p2: tf.Tensor2D,
+  targets: { z1: tf.Tensor2D; z2: tf.Tensor2D },
+): tf.Scalar {
+  return tf.tidy(() => tf.add(regressionLoss(p1, targets.z2), regressionLoss(p2, targets.z1)));
+}
+
+/**
+ * The emotion vector of class c: column c of W, `[D]`. For a batch, `[B, D]`.
+ *
+ * @param w `[D, 6]` emotion classifier weights @param labels `[B]` int32 class indices
+ * @returns `[B, D]` W[:, c_b] per row
+ */
+export function emotionVector(w: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
+  // onehot(c) W^T rather than a gather: same values, and its gradient is a matMul, which every
+  // backend has (gather's gradient needs UnsortedSegmentSum, missing from WASM).
+  return tf.tidy(() => tf.matMul(tf.oneHot(labels, w.shape[1]), w, false, true)); // [B, D]
+}
+
+/**
+ * Emotion vector subtraction (EVS): p' = p - ||p||_2 * W[:, c].
+ *
+ * @param p `[B, D]` unnormalised online prediction
+ * @param w `[D, 6]` @param labels `[B]` int32
+ * @returns `[B, D]` p'
+ */
+export function subtractEmotion(p: tf.Tensor2D, w: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(() => tf.sub(p, tf.mul(tf.norm(p, 2, 1, true), emotionVector(w, labels))));
+}
+
+/**
+ * Mean softmax cross-entropy.
+ *
+ * @param logits `[B, K]` @param labels `[B]` int32 in [0, K)
+ * @returns scalar
+ */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const logp = tf.logSoftmax(logits); // [B, K]
+    const onehot = tf.oneHot(labels, logits.shape[1]); // [B, K]
+    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), 1)));
+  });
+}
+
+/**
+ * The orthogonality penalty sum |I - W^T W| (L1), keeping the emotion vectors orthonormal.
+ *
+ * @param w `[D, 6]`
+ * @returns scalar >= 0 (0 for orthonormal columns)
+ */
+export function orthLoss(w: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.abs(tf.sub(tf.eye(w.shape[1]), tf.matMul(w, w, true, false)))));
+}
+
+/**
+ * The target decay at a step: constant, or rising from `base` to 1 on a cosine
+ * (tau = 1 - (1 - base)(cos(pi k / K) + 1) / 2, as BYOL).
+ *
+ * @param step 0-based step @param total steps in the run
+ * @returns decay in [base, 1]
+ */
+export function emaDecayAt(
+  step: number,
+  total: number,
+  opts: { base: number; schedule: "constant" | "cosine" },
+): number {
+  if (opts.schedule === "constant" || total <= 0) return opts.base;
+  return 1 - (1 - opts.base) * (Math.cos(Math.PI * Math.min(step, total) / total) + 1) / 2;
+}
+
+/**
+ * Moves the target toward the online network: target = decay * target + (1 - decay) * online,
+ * for every learned parameter of `target.encoder` and `target.projector` (the target's BatchNorm
+ * running statistics are not used: the target always runs in training mode).
+ *
+ * @param p record holding both networks @param decay in [0, 1]
+ */
+export function updateTarget(p: Params, decay: number): void {
+  for (const name of p.trainable("target.")) {
+    const t = p.get(name);
+    const o = p.get(name.replace(/^target\./, "online."));
+    tf.tidy(() => t.assign(tf.add(tf.mul(t, decay), tf.mul(o, 1 - decay))));
+  }
+}
+
+/** The loss terms of one pretraining step. */
+export interface PretrainLosses {
+  /** byol + cls + orth (BYEL) or byol (BYOL). */
+  total: tf.Scalar;
+  byol: tf.Scalar;
+  /** Zero for BYOL. */
+  cls: tf.Scalar;
+  /** Zero for BYOL. */
+  orth: tf.Scalar;
+}
+
+/**
+ * Target projections of both views. Called OUTSIDE the gradient function: the target is a
+ * constant for the loss (BYOL's stop-gradient), and its weights change only by {@link updateTarget}.
+ *
+ * @param v1 `[B, S, S, 3]` view 1 @param v2 `[B, S, S, 3]` view 2
+ * @returns `{ z1, z2 }` `[B, D]` each
+ */
+export function targetProjections(
+  p: Params,
+  views: { v1: tf.Tensor4D; v2: tf.Tensor4D },
+  arch: ArchConfig,
+): { z1: tf.Tensor2D; z2: tf.Tensor2D } {
+  return tf.tidy(() => {
+    // Training mode (batch statistics) as in BYOL; no running statistics are updated.
+    const ctx: ForwardContext = { train: true };
+    const z1 = targetForward(p, views.v1, { arch, ctx });
+    const z2 = targetForward(p, views.v2, { arch, ctx });
+    return { z1, z2 };
+  });
+}
+
+/**
+ * The pretraining loss of one (micro-)batch for BYEL or BYOL, given the target projections.
+ *
+ * @param p networks @param views two augmented views `[B, S, S, 3]`
+ * @param targets target projections (constants) @param labels `[B]` int32 (BYEL only)
+ * @returns the loss terms (scalars; caller disposes)
+ */
+export function pretrainLoss(
+  p: Params,
+  views: { v1: tf.Tensor4D; v2: tf.Tensor4D },
+  opts: {
+    arch: ArchConfig;
+    method: Exclude<Method, "baseline">;
+    targets: { z1: tf.Tensor2D; z2: tf.Tensor2D };
+    labels: tf.Tensor1D;
+    ctx: ForwardContext;
+  },
+): PretrainLosses {
+  return tf.tidy(() => {
+    const { arch, ctx, labels } = opts;
+    const o1 = onlineForward(p, views.v1, { arch, ctx }); // p: [B, D]
+    const o2 = onlineForward(p, views.v2, { arch, ctx });
+    if (opts.method === "byol") {
+      const byol = byolLoss(o1.p, o2.p, opts.targets);
+      return { total: byol, byol, cls: tf.scalar(0), orth: tf.scalar(0) };
+    }
+    const w = p.get("online.emotion.w") as tf.Variable<tf.Rank.R2>; // [D, 6]
+    // The classifier reads p before EVS; the BYOL term compares p' = p - ||p|| e_c with the target.
+    const cls = tf.add(
+      crossEntropy(emotionClassifier(p, "online.emotion", o1.p, ctx), labels),
+      crossEntropy(emotionClassifier(p, "online.emotion", o2.p, ctx), labels),
+    ) as tf.Scalar;
+    const byol = byolLoss(
+      subtractEmotion(o1.p, w, labels),
+      subtractEmotion(o2.p, w, labels),
+      opts.targets,
+    );
+    const orth = orthLoss(w);
+    return { total: tf.addN([byol, cls, orth]) as tf.Scalar, byol, cls, orth };
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * LARS (layer-wise adaptive rate scaling) over SGD, as BYEL's training code uses it (torchlars:
+ * trust coefficient 0.001, eps 1e-8). For each weight tensor w with gradient g:
+ *
+ *     d = g + wd * w
+ *     ratio = trust * ||w|| / (||d|| + eps)     (1 when ||w|| or ||d|| is 0)
+ *     w <- w - lr * (momentum buffer of ratio * d)
+ *
+ * Biases and BatchNorm parameters get neither weight decay nor the adaptation (plain SGD).
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import { isDecayed, type Params } from "../model/params.ts";
+import { type OptimizerOptions, SlotOptimizer } from "./optimizers.ts";
+
+/** LARS over SGD. */
+export class Lars extends SlotOptimizer {
+  readonly kind = "lars" as const;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly trust: number;
+  readonly eps = 1e-8;
+
+  /**
+   * @param opts weightDecay @default 0, momentum @default 0, trust @default 0.001
+   * @example
+   * ```ts
+   * const opt = new Lars({ weightDecay: 1.5e-6, trust: 0.001 });
+   * opt.apply(params, grads, 0.2);
+   * ```
+   */
+  constructor(opts: OptimizerOptions = {}) {
+    super();
+    this.weightDecay = opts.weightDecay ?? 0;
+    this.momentum = opts.momentum ?? 0;
+    this.trust = opts.trust ?? 0.001;
+  }
+
+  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void {
+    for (const [name, g] of grads) {
+      const p = params.get(name);
+      tf.tidy(() => {
+        let d: tf.Tensor = g;
+        if (isDecayed(name)) {
+          if (this.weightDecay > 0) d = tf.add(d, tf.mul(p, this.weightDecay));
+          const pNorm = tf.norm(p);
+          const dNorm = tf.norm(d);
+          const ratio = tf.where(
+            tf.logicalAnd(tf.greater(pNorm, 0), tf.greater(dNorm, 0)),
+            tf.div(tf.mul(pNorm, this.trust), tf.add(dNorm, this.eps)),
+            tf.onesLike(pNorm),
+          );
+          d = tf.mul(d, ratio);
+        }
+        if (this.momentum > 0) {
+          const buf = this.slot(`${name}/momentum`, p);
+          buf.assign(tf.add(tf.mul(buf, this.momentum), d));
+          d = buf;
+        }
+        p.assign(tf.sub(p, tf.mul(d, lr)));
+      });
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Optimizers over {@link Params} records with their state as named variables (so checkpoints
+ * can save and restore it exactly): SGD with momentum, Adam, and LARS (in `lars.ts`). Weight
+ * decay applies to weights only (`.w`), never to biases or BatchNorm.
+ *
+ * @module
+ */
+import { tf } from "../deps.ts";
+import type { OptimizerName } from "../config.ts";
+import { isDecayed, type Params } from "../model/params.ts";
+
+/** What every optimizer offers the training loop. */
+export interface Optimizer {
+  /** Which optimizer. */
+  readonly kind: OptimizerName;
+  /**
+   * One update of every parameter that has a gradient.
+   *
+   * @param params the record to update @param grads logical name -> gradient (not disposed)
+   * @param lr learning rate of this step
+   */
+  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void;
+  /** Named state (slots), for checkpoints. */
+  readonly state: Map<string, tf.Variable>;
+  /** Frees the state. */
+  dispose(): void;
+}
+
+/** Common hyperparameters. */
+export interface OptimizerOptions {
+  /** L2 weight decay on `.w` parameters. @default 0 */
+  weightDecay?: number;
+  /** Momentum (SGD, LARS). @default 0 */
+  momentum?: number;
+  /** LARS trust coefficient. @default 0.001 */
+  trust?: number;
+}
+
+/** Base with lazily created, zero-initialised slots. */
+export abstract class SlotOptimizer implements Optimizer {
+  abstract readonly kind: OptimizerName;
+  readonly state: Map<string, tf.Variable> = new Map();
+
+  /** @returns the slot `key`, created as zeros shaped like `like` */
+  protected slot(key: string, like: tf.Tensor): tf.Variable {
+    let v = this.state.get(key);
+    if (!v) {
+      const zeros = tf.zerosLike(like);
+      v = tf.variable(zeros, false);
+      zeros.dispose(); // the variable keeps its own reference to the data
+      this.state.set(key, v);
+    }
+    return v;
+  }
+
+  abstract apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void;
+
+  dispose(): void {
+    for (const v of this.state.values()) v.dispose();
+    this.state.clear();
+  }
+}
+
+/** Stochastic gradient descent with optional momentum (PyTorch's form: buf = m buf + g). */
+export class Sgd extends SlotOptimizer {
+  readonly kind = "sgd" as const;
+  #wd: number;
+  #momentum: number;
+
+  /** @param opts weightDecay, momentum */
+  constructor(opts: OptimizerOptions = {}) {
+    super();
+    this.#wd = opts.weightDecay ?? 0;
+    this.#momentum = opts.momentum ?? 0;
+  }
+
+  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void {
+    for (const [name, g] of grads) {
+      const p = params.get(name);
+      tf.tidy(() => {
+        let d = this.#wd > 0 && isDecayed(name) ? tf.add(g, tf.mul(p, this.#wd)) : g;
+        if (this.#momentum > 0) {
+          const buf = this.slot(`${name}/momentum`, p);
+          buf.assign(tf.add(tf.mul(buf, this.#momentum), d));
+          d = buf;
+        }
+        p.assign(tf.sub(p, tf.mul(d, lr)));
+      });
+    }
+  }
+}
+
+/** Adam (PyTorch's form, L2 weight decay added to the gradient). */
+export class Adam extends SlotOptimizer {
+  readonly kind = "adam" as const;
+  #wd: number;
+  readonly beta1 = 0.9;
+  readonly beta2 = 0.999;
+  readonly eps = 1e-8;
+
+  /** @param opts weightDecay */
+  constructor(opts: OptimizerOptions = {}) {
+    super();
+    this.#wd = opts.weightDecay ?? 0;
+  }
+
+  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void {
+    let t = this.state.get("step");
+    if (!t) {
+      const zero = tf.scalar(0);
+      t = tf.variable(zero, false);
+      zero.dispose();
+      this.state.set("step", t);
+    }
+    tf.tidy(() => t.assign(tf.add(t, 1)));
+    const step = t.dataSync()[0];
+    const c1 = 1 - this.beta1 ** step;
+    const c2 = 1 - this.beta2 ** step;
+    for (const [name, g0] of grads) {
+      const p = params.get(name);
+      tf.tidy(() => {
+        const g = this.#wd > 0 && isDecayed(name) ? tf.add(g0, tf.mul(p, this.#wd)) : g0;
+        const m = this.slot(`${name}/m`, p);
+        const v = this.slot(`${name}/v`, p);
+        m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
+        v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
+        const denom = tf.add(tf.sqrt(tf.div(v, c2)), this.eps);
+        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), lr / c1)));
+      });
+    }
+  }
+}
