@@ -1,59 +1,46 @@
 /**
- * byel: BYEL (Bootstrap Your Emotion Latent) facial emotion recognition, trained on synthetic
- * faces, on Deno + TensorFlow.js (WebGPU, threaded-SIMD WASM, or CPU).
+ * byel: BYEL (Bootstrap Your Emotion Latent) facial emotion recognition for Deno on
+ * TensorFlow.js, trained only on the synthetic faces it renders itself, on WebGPU, threaded-SIMD
+ * WebAssembly or the CPU. Import it from this repository or from any URL that serves it.
+ *
+ * @example Classify faces with the shipped model
+ * ```ts
+ * import { EMOTIONS, load, selectBackend, SyntheticFaces, tf } from "./mod.ts";
+ *
+ * const backend = await selectBackend(); // WebGPU, else threaded-SIMD WASM, else CPU
+ * console.log(backend.name, backend.skipped);
+ * const model = await load("models/byel-quick"); // a path or an http(s) URL
+ * const faces = new SyntheticFaces({ domain: "real", seed: 7, size: 64, length: 60 });
+ * const batch = await faces.batch([0, 1, 2, 3, 4, 5]); // [6, 64, 64, 3] float32 in [0, 1]
+ * const x = tf.tensor4d(batch.images, [batch.n, batch.size, batch.size, 3]);
+ * const probs = model.probabilities(x); // [6, 6], EMOTIONS order
+ * const best = (await tf.argMax(probs, 1).data()) as Int32Array;
+ * console.log(Array.from(best, (c) => EMOTIONS[c]));
+ * console.log((await model.evaluate(faces)).macroF1);
+ * ```
+ *
+ * @example Train BYEL on the embedded faces
+ * ```ts
+ * import { openRunData, resolveConfig, selectBackend, train } from "./mod.ts";
+ *
+ * const backend = await selectBackend();
+ * const config = resolveConfig("smoke", { method: "byel" }); // any setting, as on the CLI
+ * const { train: images, val } = await openRunData(config); // the embedded synthetic faces
+ * const result = await train({ config, train: images, val, outDir: "runs/example", backend: backend.name });
+ * console.log(result.metrics?.macroF1, result.modelDir);
+ * ```
  *
  * @module
  */
+
+// The six classes, in LSD order, and the one folder-name alias table.
 export { classIndex, type Emotion, EMOTIONS, NUM_CLASSES } from "./src/emotions.ts";
 export { UserError } from "./src/errors.ts";
 export { VERSION } from "./src/version.ts";
 /** The TensorFlow.js core namespace this library runs on (tfjs-core 4.22, with its backends). */
 export { tf } from "./src/deps.ts";
-export type { Batch, Dataset } from "./src/data/dataset.ts";
-export {
-  type DecodedFiles,
-  DecodeError,
-  type DecodeFailure,
-  decodeFiles,
-  decodeImage,
-  decodeImageFile,
-  decodeToSquare,
-  type FileDecoder,
-  type JpegDecoderName,
-  loadFastJpeg,
-  type RgbImage,
-  useJpegDecoder,
-} from "./src/data/decode.ts";
-export { type ResizeOptions, resizeSquare, type Upscale } from "./src/data/resize.ts";
-export {
-  type BadFile,
-  formatSkipped,
-  ImageFolderDataset,
-  type ImageFolderOptions,
-  LSD_SPLITS,
-  type LsdSplit,
-  readImageFolder,
-  readLsd,
-  type SourceFile,
-} from "./src/data/folders.ts";
-export {
-  type ActionUnits,
-  type Capture,
-  contactSheet,
-  type ContactSheetOptions,
-  DOMAIN_SPECS,
-  type DomainName,
-  DOMAINS,
-  type DomainSpec,
-  encodePng,
-  type Identity,
-  makeIdentity,
-  renderFace,
-  sampleCapture,
-  sampleExpression,
-  SyntheticFaces,
-  type SyntheticFacesOptions,
-} from "./src/data/synth/mod.ts";
+
+// Engine: backend choice and the WASM memory guard.
 export {
   type BackendInfo,
   type BackendRequest,
@@ -63,46 +50,63 @@ export {
   type SelectOptions,
 } from "./src/backend/select.ts";
 export { type AdapterSummary } from "./src/backend/webgpu.ts";
-export { batchNormInfer, type BatchNormResult, batchNormTrain } from "./src/backend/batch_norm.ts";
+export { batchNormTrain } from "./src/backend/batch_norm.ts";
 export {
   checkStepMemory,
   estimateStepBytes,
   maxMicroBatch,
   type StepMemoryOptions,
   WASM_HEAP_BYTES,
-  WASM_STEP_LIMIT_BYTES,
 } from "./src/backend/memory.ts";
+
+// Data: the one Dataset interface, the synthetic faces, real image folders and caches.
+export type { Batch, Dataset } from "./src/data/dataset.ts";
+export {
+  contactSheet,
+  type ContactSheetOptions,
+  type DomainName,
+  DOMAINS,
+  encodePng,
+  renderFace,
+  SyntheticFaces,
+  type SyntheticFacesOptions,
+} from "./src/data/synth/mod.ts";
+export { DecodeError, decodeImage, decodeImageFile, type RgbImage } from "./src/data/decode.ts";
+export { resizeSquare } from "./src/data/resize.ts";
+export {
+  ImageFolderDataset,
+  type ImageFolderOptions,
+  type LsdSplit,
+  readImageFolder,
+  readLsd,
+} from "./src/data/folders.ts";
+export { type ImageDataset, openImages, type OpenImagesOptions } from "./src/data/open.ts";
 export {
   CacheDataset,
-  type CacheIndex,
-  isCacheFile,
   openCache,
-  type OpenCacheOptions,
   prepareCache,
   type PrepareOptions,
   type PrepareResult,
 } from "./src/data/cache.ts";
-export { type ImageDataset, openImages, type OpenImagesOptions } from "./src/data/open.ts";
 export { batchesOf, DecodePool, prefetch } from "./src/data/prefetch.ts";
 export {
   type Balance,
-  BALANCE_MODES,
   balancedOrder,
   classCounts,
   classWeights,
   epochOrder,
   formatClassDistribution,
-  parseBalance,
-  shuffledOrder,
 } from "./src/data/sampler.ts";
 export {
   type Classifier,
-  type LsdTestOptions,
   predictLsdTest,
   readTestList,
   writeLsdSubmission,
   writeSubmission,
 } from "./src/data/submission.ts";
+export { augmentBatch, type AugmentParams, drawAugmentParams } from "./src/data/augment.ts";
+
+// Configuration: one typed record, presets, validation.
 export {
   type ArchConfig,
   type AugmentConfig,
@@ -118,24 +122,12 @@ export {
   PRESETS,
   type PretrainConfig,
   QUICK,
-  RECIPE_AUGMENT,
   resolveConfig,
   SMOKE,
-  SUPERVISED_AUGMENT,
   validateConfig,
 } from "./src/config.ts";
-export { classifierModel, type EmotionModel, load } from "./src/model/classifier.ts";
-export { loadModelParams, type ModelMetadata, saveModel } from "./src/model/io.ts";
-export { Params } from "./src/model/params.ts";
-export { featureDim, resnetForward, resnetInit } from "./src/model/resnet.ts";
-export { emotionClassifier, emotionClassifierInit, orthogonalMatrix } from "./src/model/heads.ts";
-export {
-  classifierForward,
-  initClassifier,
-  initPretrainNets,
-  onlineForward,
-  targetForward,
-} from "./src/model/networks.ts";
+
+// The method: pure losses and updates, optimisers, schedules, and the one training loop.
 export {
   byolLoss,
   crossEntropy,
@@ -149,18 +141,23 @@ export {
 export { Lars } from "./src/train/lars.ts";
 export { Adam, type Optimizer, Sgd } from "./src/train/optimizers.ts";
 export { learningRate } from "./src/train/schedules.ts";
+export { openRunData } from "./src/train/data.ts";
 export {
   NonFiniteLossError,
   train,
   type TrainOptions,
   type TrainResult,
 } from "./src/train/loop.ts";
-export {
-  augmentBatch,
-  type AugmentParams,
-  drawAugmentParams,
-  prepareImages,
-} from "./src/data/augment.ts";
+
+// Models: networks, save/load, the loaded classifier.
+export { classifierModel, type EmotionModel, load } from "./src/model/classifier.ts";
+export { loadModelParams, type ModelMetadata, saveModel } from "./src/model/io.ts";
+export { Params } from "./src/model/params.ts";
+export { featureDim, resnetForward, resnetInit } from "./src/model/resnet.ts";
+export { emotionClassifier, orthogonalMatrix } from "./src/model/heads.ts";
+export { initPretrainNets, onlineForward, targetForward } from "./src/model/networks.ts";
+
+// Evaluation: the challenge metric and reports.
 export {
   computeMetrics,
   confusionMatrix,
