@@ -13,7 +13,9 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     const lines = [`byel ${VERSION}: BYEL facial emotion recognition on Deno + TensorFlow.js`, ""];
-    lines.push("usage: deno run -P cli.ts <command> [flags]   (--help after a command for its flags)");
+    lines.push(
+      "usage: deno run -P cli.ts <command> [flags]   (--help after a command for its flags)",
+    );
     lines.push("");
     for (const load of Object.values(COMMANDS)) {
       const c = await load();
@@ -49,7 +51,10 @@ if (import.meta.main) {
     const hint = permissionHint(e);
     if (hint) console.error(`error: ${hint}`);
     else if (e instanceof UserError) console.error(`error: ${e.message}`);
-    else if (e instanceof TypeError && /parseArgs|ERR_PARSE_ARGS/.test(String((e as {code?:string}).code ?? e.message))) {
+    else if (
+      e instanceof TypeError &&
+      /parseArgs|ERR_PARSE_ARGS/.test(String((e as { code?: string }).code ?? e.message))
+    ) {
       console.error(`error: ${e.message} (see --help)`);
     } else throw e;
     code = e instanceof UserError || hint ? 1 : 2;

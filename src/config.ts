@@ -7,6 +7,7 @@
  * @module
  */
 import { UserError } from "./errors.ts";
+import { type Balance, BALANCE_MODES } from "./data/sampler.ts";
 
 /** Training method: BYEL, plain BYOL (the ablation), or supervised from scratch. */
 export type Method = "byel" | "byol" | "baseline";
@@ -134,6 +135,11 @@ export interface DataConfig {
   trainSeed: number;
   /** Seed of the synthetic validation set (eval's held-out set uses another). @default 2 */
   valSeed: number;
+  /**
+   * Class imbalance: `none`, `sampler` (class-balanced epochs) or `loss` (inverse-frequency
+   * class weights in every cross-entropy term). @default "none"
+   */
+  balance: Balance;
 }
 
 /** The whole run. */
@@ -198,6 +204,7 @@ export const PAPER: Config = {
     valSize: 1000,
     trainSeed: 1,
     valSeed: 2,
+    balance: "none",
   },
   pretrain: {
     epochs: 100,
@@ -328,6 +335,7 @@ const _CHOICES: Record<string, readonly string[]> = {
   "pretrain.schedule": ["constant", "cosine"],
   "finetune.schedule": ["constant", "cosine"],
   "pretrain.emaSchedule": ["constant", "cosine"],
+  "data.balance": BALANCE_MODES,
 };
 
 /** Ranges of numeric fields: [min, max, integer?, min exclusive?]. Unlisted: >= 0. */

@@ -1,3 +1,5 @@
+// deno-lint-ignore-file no-import-prefix -- full npm: specifiers on purpose: mod.ts must work
+// when imported from a URL, where this repository's import map does not apply.
 /**
  * The one place that names npm packages and their versions. Every other file imports from
  * here, so `mod.ts` works when imported from a URL by a user who has none of this repo's

@@ -79,6 +79,20 @@ Deno.test("crossEntropy() of uniform logits is ln K", () => {
   tf.dispose([l, y, l2, y2]);
 });
 
+Deno.test("crossEntropy() with class weights is -(1/B) sum w[y] log p[y]", () => {
+  // Row 0: p = 3/4, 1/4, label 1: -log p = ln 4 = 2 ln 2, weight 1 -> 2 ln 2.
+  // Row 1: uniform, label 0: -log p = ln 2, weight 3 -> 3 ln 2. Mean over B = 2: 2.5 ln 2.
+  const l = tf.tensor2d([[Math.log(3), 0], [0, 0]]);
+  const y = tf.tensor1d([1, 0], "int32");
+  const w = tf.tensor1d([3, 1]);
+  close(val(crossEntropy(l, y, w)), 2.5 * Math.LN2);
+  // Unit weights give the unweighted loss: (ln 4 + ln 2) / 2.
+  const ones = tf.tensor1d([1, 1]);
+  close(val(crossEntropy(l, y, ones)), 1.5 * Math.LN2);
+  close(val(crossEntropy(l, y)), 1.5 * Math.LN2);
+  tf.dispose([l, y, w, ones]);
+});
+
 Deno.test("emaDecayAt() is constant, or rises from base to 1 on a cosine", () => {
   assert.equal(emaDecayAt(50, 100, { base: 0.99, schedule: "constant" }), 0.99);
   close(emaDecayAt(0, 100, { base: 0.99, schedule: "cosine" }), 0.99);

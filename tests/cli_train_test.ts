@@ -108,6 +108,76 @@ Deno.test("cli train --preset smoke, then eval and predict on its model", async 
   );
   assert.ok(Math.abs(sum - 1) < 1e-3);
 
+  // An LSD challenge submission: a test folder and a list in an order of its own.
+  await Deno.mkdir(`${root}/lsd_test`);
+  const names = files.map((_, i) => `${String(i).padStart(5, "0")}.png`);
+  for (const [i, f] of files.entries()) await Deno.copyFile(f, `${root}/lsd_test/${names[i]}`);
+  const listed = [names[7], names[0], names[11], names[1], ...names.slice(2, 7)];
+  await Deno.writeTextFile(`${root}/list.txt`, listed.join("\n") + "\n");
+  const sub = [
+    "predict",
+    "--model",
+    `${root}/run/model`,
+    "--backend",
+    "cpu",
+    "--lsd-test",
+    `${root}/lsd_test`,
+  ];
+  const s = await cli(
+    ...sub,
+    "--list",
+    `${root}/list.txt`,
+    "--batch",
+    "4",
+    "--out",
+    `${root}/submission.csv`,
+  );
+  assert.equal(s.code, 0, s.stderr);
+  const csv = (await Deno.readTextFile(`${root}/submission.csv`)).trimEnd().split("\n");
+  assert.equal(csv[0], "image,expression");
+  assert.deepEqual(csv.slice(1).map((l) => l.split(",")[0]), listed);
+  for (const l of csv.slice(1)) assert.match(l, /^\d{5}\.png,[0-5]$/);
+  // The same classes as predict gives for the same files.
+  assert.equal(csv[2], `${names[0]},${EMOTIONS.indexOf(rows[0].class)}`);
+  assert.equal(csv[4], `${names[1]},${EMOTIONS.indexOf(rows[1].class)}`);
+  // A listed image that is missing: refused, nothing written.
+  await Deno.writeTextFile(`${root}/list2.txt`, `image,expression\n${names[0]}\nmissing.png\n`);
+  const partial = await cli(
+    ...sub,
+    "--list",
+    `${root}/list2.txt`,
+    "--out",
+    `${root}/p.csv`,
+  );
+  assert.equal(partial.code, 1);
+  assert.match(partial.stderr, /missing\.png/);
+  await assert.rejects(Deno.stat(`${root}/p.csv`), Deno.errors.NotFound);
+
+  // --strict: a corrupt file stops eval and train, naming it (skipped without --strict).
+  await Deno.writeFile(`${root}/imgs/sad/broken.png`, new Uint8Array([137, 80, 78, 71, 1, 2]));
+  const lenient = await cli(
+    "eval",
+    "--model",
+    `${root}/run/model`,
+    "--data",
+    `${root}/imgs`,
+    "--json",
+    "--backend",
+    "cpu",
+  );
+  assert.equal(lenient.code, 0, lenient.stderr);
+  assert.equal(JSON.parse(lenient.stdout.trim().split("\n").pop()!).n, 12);
+  for (
+    const args of [
+      ["eval", "--model", `${root}/run/model`, "--data", `${root}/imgs`, "--strict"],
+      ["train", "--preset", "smoke", "--data", `${root}/imgs`, "--strict", "--out", `${root}/y`],
+    ]
+  ) {
+    const r = await cli(...args, "--backend", "cpu");
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /broken\.png/);
+  }
+
   const bad = await cli("train", "--preset", "smoke", "--pretrain.lr=-1", "--out", `${root}/x`);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /pretrain.lr = -1 is out of range/);

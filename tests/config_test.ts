@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { applyOverrides, PRESETS, QUICK, resolveConfig, validateConfig } from "../src/config.ts";
 import { UserError } from "../src/errors.ts";
+import { configFlagOptions, configFromFlags } from "../src/cli/flags.ts";
 
 Deno.test("resolveConfig() applies dotted overrides by the field's type", () => {
   const c = resolveConfig("smoke", {
@@ -40,4 +41,19 @@ Deno.test("validateConfig() names the bad value and the allowed range", () => {
 
 Deno.test("every preset is valid", () => {
   for (const p of Object.values(PRESETS)) validateConfig(p);
+});
+
+Deno.test("data.balance defaults to none, takes none|sampler|loss, and refuses anything else", () => {
+  assert.equal(resolveConfig("smoke").data.balance, "none");
+  assert.equal(resolveConfig("quick", { "data.balance": "sampler" }).data.balance, "sampler");
+  assert.throws(
+    () => resolveConfig("quick", { "data.balance": "oversample" }),
+    /data\.balance = "oversample" is not allowed: expected one of none, sampler, loss/,
+  );
+});
+
+Deno.test("--balance is the short form of --data.balance", () => {
+  assert.equal(configFromFlags({ balance: "loss" }).config.data.balance, "loss");
+  assert.ok("balance" in configFlagOptions());
+  assert.throws(() => configFromFlags({ balance: "x" }), UserError);
 });

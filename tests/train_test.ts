@@ -4,6 +4,7 @@ import { resolveConfig } from "../src/config.ts";
 import { SyntheticFaces } from "../src/data/synth/dataset.ts";
 import { readTensors } from "../src/model/io.ts";
 import { train } from "../src/train/loop.ts";
+import { batchIndices } from "../src/train/rng.ts";
 
 await tf.setBackend("cpu");
 
@@ -78,7 +79,8 @@ Deno.test("train() resumed twice ends with the same weights as an uninterrupted 
 
 Deno.test("train() stops on a non-finite loss and keeps the last good checkpoint", async () => {
   const root = await Deno.makeTempDir();
-  // A data source that turns corrupt (NaN pixels) after its third batch.
+  // A data source that turns corrupt (NaN pixels) after its first batch: the loop reads one
+  // batch per step (the whole step, micro-batches sliced from it), so step 2's images are NaN.
   let calls = 0;
   const corrupt = {
     ...trainData,
@@ -88,7 +90,7 @@ Deno.test("train() stops on a non-finite loss and keeps the last good checkpoint
     label: (i: number) => trainData.label(i),
     async batch(indices: readonly number[]) {
       const b = await trainData.batch(indices);
-      if (++calls > 3) b.images.fill(NaN);
+      if (++calls > 1) b.images.fill(NaN);
       return b;
     },
   };
@@ -114,4 +116,40 @@ Deno.test("train() stops on a non-finite loss and keeps the last good checkpoint
   assert.equal(metadata.stage, "pretrain");
   assert.equal(metadata.step, 1);
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("train() --balance sampler resumes to the same weights; --balance loss logs the class weights", async () => {
+  const root = await Deno.makeTempDir();
+  const before = tf.memory().numTensors;
+  // 2 pretraining steps, then 1 fine-tuning step.
+  const small = { "pretrain.epochs": "0.5", "finetune.epochs": "0.25" };
+  const sampler = resolveConfig("smoke", { ...small, "data.balance": "sampler" });
+  const opts = { train: trainData, val, backend: "cpu", log: quiet, handleSigint: false };
+  const lines: string[] = [];
+  await train({ ...opts, config: sampler, outDir: `${root}/a`, log: (l) => lines.push(l) });
+  assert.match(
+    lines[0],
+    /^class distribution of .* \(32 images\):\n {2}anger +\d+ +[\d.]+% {2}#+\n/,
+  );
+  assert.doesNotMatch(lines[0], /weight/);
+  const b1 = await train({ ...opts, config: sampler, outDir: `${root}/b`, stopAfter: 1 });
+  assert.equal(b1.interrupted, true);
+  await train({ ...opts, config: sampler, outDir: `${root}/b`, resume: true });
+  const wa = await weights(`${root}/a/model`);
+  const wb = await weights(`${root}/b/model`);
+  for (const [n, v] of wa) assert.deepEqual(wb.get(n), v, n);
+
+  const loss = resolveConfig("smoke", { ...small, "data.balance": "loss" });
+  const logged: string[] = [];
+  const r = await train({ ...opts, config: loss, outDir: `${root}/c`, log: (l) => logged.push(l) });
+  assert.equal(r.interrupted, false);
+  assert.match(logged[0], /\n {2}anger +\d+ +[\d.]+% +weight +[\d.]+ {2}#+\n/);
+  assert.equal(tf.memory().numTensors, before);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("batchIndices() lays the given epoch orders end to end (--balance sampler)", () => {
+  const order = (e: number) => (e === 0 ? [3, 2, 1, 0] : [0, 1, 2, 3]);
+  assert.deepEqual(batchIndices(4, 3, 0, { seed: 0, order }), [3, 2, 1]);
+  assert.deepEqual(batchIndices(4, 3, 1, { seed: 0, order }), [0, 0, 1]);
 });

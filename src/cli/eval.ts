@@ -12,7 +12,8 @@ import { formatMetrics } from "../eval/metrics.ts";
 import { HELD_OUT_SEED, HELD_OUT_SIZE, openSource } from "../train/data.ts";
 import type { Command } from "./command.ts";
 
-const usage = `usage: deno run -A cli.ts eval --model DIR|URL [--data DIR] [--json] [--backend NAME]
+const usage =
+  `usage: deno run -A cli.ts eval --model DIR|URL [--data DIR] [--strict] [--json] [--backend NAME]
 
 Scores the model on DIR (class sub-folders of PNG/JPEG, any size, or a prepared cache). Without
 --data it uses the embedded generator's "real" domain, seed ${HELD_OUT_SEED} (${HELD_OUT_SIZE} images), which
@@ -20,6 +21,7 @@ training never sees (validation uses another seed).
 
   --model DIR|URL   a model directory (model.json + weights.bin) or its http(s) URL
   --data DIR        labelled images
+  --strict          stop at the first bad image file of --data, naming it (default: skip it)
   --json            print one JSON object: macroF1, accuracy, perClass, confusion, n, backend
   --backend NAME    auto (default), webgpu, wasm, cpu
   --batch N         images per forward pass (default 64)`;
@@ -38,6 +40,7 @@ export const command: Command = {
         json: { type: "boolean" },
         backend: { type: "string" },
         batch: { type: "string" },
+        strict: { type: "boolean" },
       },
       strict: true,
     });
@@ -56,6 +59,7 @@ export const command: Command = {
         seed: HELD_OUT_SEED,
         split: "val",
         cache: false,
+        strict: values.strict,
       });
       const m = await model.evaluate(data, { batch });
       if (m.n === 0) throw new UserError(`${values.data}: no labelled images to score`);

@@ -1,7 +1,7 @@
 /**
  * Shared flag handling of the training commands: every config field is a flag named by its
  * dotted path (`--pretrain.lr 0.5`, `--arch.width 0.5`, `--finetune.augment.cropScale 0.3,1`),
- * plus the short forms `--method`, `--seed`, `--backend`, `--data`, `--val`.
+ * plus the short forms `--method`, `--seed`, `--backend`, `--data`, `--val`, `--balance`.
  *
  * @module
  */
@@ -17,6 +17,7 @@ export function configFlagOptions(): Record<string, { type: "string" | "boolean"
   }
   out.data = { type: "string" };
   out.val = { type: "string" };
+  out.balance = { type: "string" };
   return out;
 }
 
@@ -35,6 +36,7 @@ export function configFromFlags(
     if (v === undefined) continue;
     if (k === "data") overrides["data.train"] = String(v);
     else if (k === "val") overrides["data.val"] = String(v);
+    else if (k === "balance") overrides["data.balance"] = String(v);
     else if (paths.has(k)) overrides[k] = String(v);
   }
   const preset = (values.preset as string | undefined) ?? "quick";

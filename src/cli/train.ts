@@ -14,7 +14,8 @@ import { checkWasmMemory, configFlagHelp, configFlagOptions, configFromFlags } f
 
 const usage =
   `usage: deno run -A cli.ts train [--preset smoke|quick|paper] [--method byel|byol|baseline]
-       [--data DIR] [--val DIR] [--out DIR] [--resume] [--backend auto|webgpu|wasm|cpu] [--<setting> VALUE]…
+       [--data DIR] [--val DIR] [--balance none|sampler|loss] [--strict] [--out DIR] [--resume]
+       [--backend auto|webgpu|wasm|cpu] [--<setting> VALUE]…
 
 Pretrains with BYEL (or BYOL), fine-tunes keeping the best validation macro F1, and saves the
 classifier to OUT/model (plus OUT/report.html, OUT/metrics.json, OUT/checkpoint).
@@ -25,6 +26,10 @@ Defaults: preset quick; data: the embedded generator's "synthetic" domain (train
   --preset NAME      smoke (tests, seconds), quick (default; ~15 min on 2 cores), paper (GPU)
   --data DIR         training ImageFolder (class sub-folders) or prepared cache (= --data.train)
   --val DIR          validation ImageFolder (= --data.val)
+  --balance MODE     class imbalance: none (default), sampler (class-balanced epochs) or loss
+                     (class-weighted cross-entropy) (= --data.balance)
+  --strict           stop at the first bad image file of --data/--val, naming it (default: skip
+                     bad files with a warning)
   --out DIR          output directory
   --resume           continue from OUT/checkpoint
   --threads N        WASM threads
@@ -52,6 +57,7 @@ export const command: Command = {
         "stop-after": { type: "string" },
         export: { type: "string" },
         float16: { type: "boolean" },
+        strict: { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,
@@ -73,7 +79,9 @@ export const command: Command = {
     const info = await selectBackend({ backend: config.backend, threads });
     console.log(describeBackend(info));
     checkWasmMemory(config, info.name);
-    const { train: trainData, val } = await openRunData(config);
+    const { train: trainData, val } = await openRunData(config, {
+      strict: values.strict as boolean | undefined,
+    });
     console.log(
       `data: train ${trainData.name} (${trainData.length}), val ${val.name} (${val.length}); out ${outDir}`,
     );

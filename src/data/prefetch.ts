@@ -94,7 +94,7 @@ export class DecodePool implements FileDecoder {
   /**
    * @param workers number of workers @default max(1, hardwareConcurrency - 1)
    */
-  constructor(workers = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1)) {
+  constructor(workers: number = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1)) {
     this.size = workers;
     const url = new URL("./decode_worker.ts", import.meta.url).href;
     this.#workers = Array.from({ length: workers }, () => {

@@ -71,16 +71,25 @@ export function subtractEmotion(p: tf.Tensor2D, w: tf.Tensor2D, labels: tf.Tenso
 }
 
 /**
- * Mean softmax cross-entropy.
+ * Mean softmax cross-entropy, optionally class-weighted: `-(1/B) sum_i w[y_i] log p_i[y_i]`.
+ * The weighted form divides by the batch size, not by the sum of the weights, so micro-batch
+ * means still add up to the full batch's mean; with `classWeights` from `data/sampler.ts`
+ * (mean weight 1 over the training set) it stays on the unweighted loss's scale.
  *
  * @param logits `[B, K]` @param labels `[B]` int32 in [0, K)
+ * @param weights optional `[K]` per-class weights (`--balance loss`)
  * @returns scalar
  */
-export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+export function crossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  weights?: tf.Tensor1D,
+): tf.Scalar {
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits); // [B, K]
     const onehot = tf.oneHot(labels, logits.shape[1]); // [B, K]
-    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, logp), 1)));
+    const picked = weights ? tf.mul(onehot, weights) : onehot; // [B, K]
+    return tf.neg(tf.mean(tf.sum(tf.mul(picked, logp), 1)));
   });
 }
 
@@ -162,6 +171,7 @@ export function targetProjections(
  *
  * @param p networks @param views two augmented views `[B, S, S, 3]`
  * @param targets target projections (constants) @param labels `[B]` int32 (BYEL only)
+ * @param classWeights optional `[6]` weights of BYEL's cross-entropy term (`--balance loss`)
  * @returns the loss terms (scalars; caller disposes)
  */
 export function pretrainLoss(
@@ -173,6 +183,7 @@ export function pretrainLoss(
     targets: { z1: tf.Tensor2D; z2: tf.Tensor2D };
     labels: tf.Tensor1D;
     ctx: ForwardContext;
+    classWeights?: tf.Tensor1D;
   },
 ): PretrainLosses {
   return tf.tidy(() => {
@@ -186,8 +197,8 @@ export function pretrainLoss(
     const w = p.get("online.emotion.w") as tf.Variable<tf.Rank.R2>; // [D, 6]
     // The classifier reads p before EVS; the BYOL term compares p' = p - ||p|| e_c with the target.
     const cls = tf.add(
-      crossEntropy(emotionClassifier(p, "online.emotion", o1.p, ctx), labels),
-      crossEntropy(emotionClassifier(p, "online.emotion", o2.p, ctx), labels),
+      crossEntropy(emotionClassifier(p, "online.emotion", o1.p, ctx), labels, opts.classWeights),
+      crossEntropy(emotionClassifier(p, "online.emotion", o2.p, ctx), labels, opts.classWeights),
     ) as tf.Scalar;
     const byol = byolLoss(
       subtractEmotion(o1.p, w, labels),

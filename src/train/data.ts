@@ -66,12 +66,20 @@ export class MemoryCache implements Dataset {
  * Opens a data source: `synthetic` / `real` (generator domains) or a path.
  *
  * @param spec `synthetic`, `real`, or a folder / cache path
- * @param opts size (images are produced or resized to it), length and seed for the generator
+ * @param opts size (images are produced or resized to it), length and seed for the generator;
+ *   `strict` stops at the first bad image file, naming it, instead of skipping it
  * @returns the dataset
  */
 export async function openSource(
   spec: string,
-  opts: { size: number; length: number; seed: number; split?: "train" | "val"; cache?: boolean },
+  opts: {
+    size: number;
+    length: number;
+    seed: number;
+    split?: "train" | "val";
+    cache?: boolean;
+    strict?: boolean;
+  },
 ): Promise<Dataset> {
   if (spec === "synthetic" || spec === "real") {
     const ds = new SyntheticFaces({
@@ -82,28 +90,34 @@ export async function openSource(
     });
     return opts.cache === false ? ds : new MemoryCache(ds);
   }
-  return await openImages(spec, { size: opts.size, split: opts.split });
+  return await openImages(spec, { size: opts.size, split: opts.split, strict: opts.strict });
 }
 
 /**
  * The training and validation sets of a run.
  *
  * @param cfg run config (data.*, arch.inputSize)
+ * @param opts `strict`: stop at the first bad image file of a folder instead of skipping it
  * @returns `{ train, val }`
  */
-export async function openRunData(cfg: Config): Promise<{ train: Dataset; val: Dataset }> {
+export async function openRunData(
+  cfg: Config,
+  opts: { strict?: boolean } = {},
+): Promise<{ train: Dataset; val: Dataset }> {
   const size = cfg.arch.inputSize;
   const train = await openSource(cfg.data.train, {
     size,
     length: cfg.data.trainSize,
     seed: cfg.data.trainSeed,
     split: "train",
+    strict: opts.strict,
   });
   const val = await openSource(cfg.data.val, {
     size,
     length: cfg.data.valSize,
     seed: cfg.data.valSeed,
     split: "val",
+    strict: opts.strict,
   });
   return { train, val };
 }

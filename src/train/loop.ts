@@ -10,14 +10,20 @@
  * Each stage runs the same steps, top to bottom: learning rate -> evaluate / checkpoint ->
  * forward/backward (micro-batches summed) -> update -> log -> stop. Every random draw is keyed by
  * (seed, stage, step), so a checkpoint needs only weights, optimizer slots and the step to
- * resume with the same result as an uninterrupted run.
+ * resume with the same result as an uninterrupted run. The images of step k + 1 are requested
+ * before step k trains, so reading and decoding overlap the step.
+ *
+ * `data.balance` counters class imbalance: `sampler` draws class-balanced epochs (a pure
+ * function of seed, stage and epoch, so resuming still reproduces the run), `loss` weights every
+ * cross-entropy term by inverse class frequency.
  *
  * @module
  */
 import { tf } from "../deps.ts";
 import type { Config, OptimizerName } from "../config.ts";
-import type { Dataset } from "../data/dataset.ts";
+import type { Batch, Dataset } from "../data/dataset.ts";
 import { augmentBatch, drawAugmentParams } from "../data/augment.ts";
+import { classCounts, classWeights, epochOrder, formatClassDistribution } from "../data/sampler.ts";
 import { UserError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../fsutil.ts";
 import { evaluateDataset } from "../eval/evaluate.ts";
@@ -162,6 +168,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const ckptDir = `${outDir}/checkpoint`;
   const steps = planSteps(cfg, opts.train.length);
   const stages = stagesOf(cfg);
+  const counts = classCounts(opts.train);
+  const weights = cfg.data.balance === "loss" ? classWeights(counts) : undefined;
+  log(formatClassDistribution(counts, { title: opts.train.name, weights }));
 
   // -- Ctrl-C: finish the current step, checkpoint, exit -------------------------------------
   let stopRequested = false;
@@ -185,12 +194,29 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   let stepsThisCall = 0;
+  const weightTensor = weights ? tf.tensor1d(weights) : undefined;
+  let inFlight: Promise<unknown> | undefined; // the prefetched batch, settled before returning
   try {
     while (state.stage !== "done") {
       const stage: Stage = state.stage;
       const total = steps[stage];
       const s = cfg[stage];
       const micro = s.microBatch > 0 ? s.microBatch : s.batch;
+      const order = _epochOrders(cfg, opts.train, _STAGE_ID[stage]);
+      const indicesOf = (k: number) =>
+        batchIndices(opts.train.length, s.batch, k, {
+          seed: cfg.seed,
+          stream: _STAGE_ID[stage],
+          order,
+        });
+      // One step ahead: step k + 1's images are requested before step k trains.
+      const load = (k: number) => {
+        const indices = indicesOf(k);
+        const batch = opts.train.batch(indices);
+        batch.catch(() => {}); // awaited below; unawaited only when the run stops early
+        return { step: k, indices, batch };
+      };
+      let ahead: ReturnType<typeof load> | undefined;
       let interval = { images: 0, seconds: 0, n: 0, sums: {} as Record<string, number> };
       if (state.step === 0) {
         log(
@@ -223,28 +249,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
         // -- forward / backward over micro-batches, then one update ---------------------------
         const tStep = performance.now();
-        const indices = batchIndices(opts.train.length, s.batch, step, {
-          seed: cfg.seed,
-          stream: _STAGE_ID[stage],
-        });
+        const current = ahead?.step === step ? ahead : load(step);
+        ahead = step + 1 < total ? load(step + 1) : undefined;
+        inFlight = ahead?.batch;
+        const inputs: StepInputs = {
+          cfg,
+          data: opts.train,
+          indices: current.indices,
+          batch: await current.batch,
+          micro,
+          step,
+          lr,
+          classWeights: weightTensor,
+        };
         const terms = stage === "pretrain"
-          ? await pretrainStep(state.params, state.optimizer, {
-            cfg,
-            data: opts.train,
-            indices,
-            micro,
-            step,
-            lr,
-            total,
-          })
-          : await finetuneStep(state.params, state.optimizer, {
-            cfg,
-            data: opts.train,
-            indices,
-            micro,
-            step,
-            lr,
-          });
+          ? await pretrainStep(state.params, state.optimizer, { ...inputs, total })
+          : await finetuneStep(state.params, state.optimizer, inputs);
         state.step++;
         stepsThisCall++;
 
@@ -309,6 +329,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
   } finally {
     if (listen) Deno.removeSignalListener("SIGINT", onSigint);
+    weightTensor?.dispose();
+    await inFlight?.catch(() => {});
     // On every exit (done, interrupted, NaN): the weights live on disk from here on.
     state.params.dispose();
     state.optimizer.dispose();
@@ -352,6 +374,30 @@ function _isEvalStep(step: number, cfg: Config, n: number): boolean {
     ? cfg.finetune.evalEvery
     : Math.max(1, Math.round(n / cfg.finetune.batch));
   return step % every === 0;
+}
+
+/**
+ * The epoch orders of a stage under `--balance sampler` (class-balanced, keyed by seed, stage
+ * and epoch; the last two epochs memoised), or undefined for the plain seeded shuffle.
+ */
+function _epochOrders(
+  cfg: Config,
+  data: Dataset,
+  stream: number,
+): ((epoch: number) => Int32Array) | undefined {
+  if (cfg.data.balance !== "sampler") return undefined;
+  // Stream 0 (pretraining) uses the seed itself; fine-tuning gets its own orders.
+  const seed = (cfg.seed ^ Math.imul(stream, 0x9e3779b1)) >>> 0;
+  const memo = new Map<number, Int32Array>();
+  return (epoch) => {
+    let o = memo.get(epoch);
+    if (!o) {
+      o = epochOrder(data, { balance: "sampler", seed, epoch });
+      if (memo.size >= 2) memo.delete(memo.keys().next().value!);
+      memo.set(epoch, o);
+    }
+    return o;
+  };
 }
 
 function _freshState(cfg: Config, stage: Stage): RunState {
@@ -417,9 +463,13 @@ export interface StepInputs {
   cfg: Config;
   data: Dataset;
   indices: number[];
+  /** The images of `indices`, already read (the loop prefetches them); else read from `data`. */
+  batch?: Batch;
   micro: number;
   step: number;
   lr: number;
+  /** `[6]` class weights of the cross-entropy terms (`--balance loss`). */
+  classWeights?: tf.Tensor1D;
 }
 
 function _checkFinite(terms: Record<string, number>, where: string): void {
@@ -450,12 +500,24 @@ function _accumulate(
   }
 }
 
-async function _loadViews(
-  data: Dataset,
-  indices: number[],
+/** Micro-batch `c` (of `micro` images) of a step: from the prefetched batch, or read now. */
+async function _microBatch(s: StepInputs, c: number): Promise<Batch> {
+  const from = c * s.micro, to = Math.min(s.indices.length, from + s.micro);
+  if (!s.batch) return await s.data.batch(s.indices.slice(from, to));
+  if (from === 0 && to === s.batch.n) return s.batch;
+  const px = s.batch.size * s.batch.size * 3;
+  return {
+    images: s.batch.images.subarray(from * px, to * px),
+    labels: s.batch.labels.subarray(from, to),
+    n: to - from,
+    size: s.batch.size,
+  };
+}
+
+function _loadViews(
+  b: Batch,
   opts: { cfg: Config; rng: Rng; views: number; augment: Config["pretrain"]["augment"] },
-): Promise<{ views: tf.Tensor4D[]; labels: tf.Tensor1D }> {
-  const b = await data.batch(indices);
+): { views: tf.Tensor4D[]; labels: tf.Tensor1D } {
   return tf.tidy(() => {
     const images = tf.tensor4d(b.images, [b.n, b.size, b.size, 3]);
     const views = Array.from(
@@ -493,9 +555,8 @@ export async function pretrainStep(
   const chunks = Math.ceil(s.indices.length / micro);
   const sums = { loss: 0, byol: 0, cls: 0, orth: 0 };
   for (let c = 0; c < chunks; c++) {
-    const idx = s.indices.slice(c * micro, (c + 1) * micro);
     const rng = new Rng(cfg.seed, STREAM.augment, _STAGE_ID.pretrain, s.step, c);
-    const { views, labels } = await _loadViews(s.data, idx, {
+    const { views, labels } = _loadViews(await _microBatch(s, c), {
       cfg,
       rng,
       views: 2,
@@ -508,7 +569,14 @@ export async function pretrainStep(
     const ctx: ForwardContext = { train: true, bnUpdates: [] };
     let terms: { byol: tf.Scalar; cls: tf.Scalar; orth: tf.Scalar } | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const l = pretrainLoss(p, { v1, v2 }, { arch: cfg.arch, method, targets, labels, ctx });
+      const l = pretrainLoss(p, { v1, v2 }, {
+        arch: cfg.arch,
+        method,
+        targets,
+        labels,
+        ctx,
+        classWeights: s.classWeights,
+      });
       terms = { byol: tf.keep(l.byol), cls: tf.keep(l.cls), orth: tf.keep(l.orth) };
       // Micro-batch losses are averaged: the summed gradients equal the full batch's mean.
       return tf.div(l.total, chunks) as tf.Scalar;
@@ -567,9 +635,8 @@ export async function finetuneStep(
   const chunks = Math.ceil(s.indices.length / micro);
   let loss = 0;
   for (let c = 0; c < chunks; c++) {
-    const idx = s.indices.slice(c * micro, (c + 1) * micro);
     const rng = new Rng(cfg.seed, STREAM.augment, _STAGE_ID.finetune, s.step, c);
-    const { views, labels } = await _loadViews(s.data, idx, {
+    const { views, labels } = _loadViews(await _microBatch(s, c), {
       cfg,
       rng,
       views: 1,
@@ -587,6 +654,7 @@ export async function finetuneStep(
             dropoutRng,
           }),
           labels,
+          s.classWeights,
         ),
         chunks,
       ) as tf.Scalar, vars);

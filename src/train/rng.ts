@@ -111,25 +111,28 @@ export const STREAM = {
  * @param step 0-based step
  * @param seed run seed
  * @param stream separates the pretraining and fine-tuning orders
+ * @param order replaces the seeded permutations: epoch -> its `n` indices (e.g. the
+ *   class-balanced epochs of `--balance sampler`); must itself be a pure function of the epoch
  * @returns `batch` indices in [0, n)
  */
 export function batchIndices(
   n: number,
   batch: number,
   step: number,
-  opts: { seed: number; stream?: number },
+  opts: { seed: number; stream?: number; order?: (epoch: number) => ArrayLike<number> },
 ): number[] {
   const out: number[] = [];
   let pos = step * batch;
   let epoch = -1;
-  let perm: number[] = [];
+  let perm: ArrayLike<number> = [];
   while (out.length < batch) {
     const e = Math.floor(pos / n);
     if (e !== epoch) {
       epoch = e;
-      perm = new Rng(opts.seed, STREAM.order, opts.stream ?? 0, e).shuffle(
-        Array.from({ length: n }, (_, i) => i),
-      );
+      perm = opts.order ? opts.order(e) : new Rng(opts.seed, STREAM.order, opts.stream ?? 0, e)
+        .shuffle(
+          Array.from({ length: n }, (_, i) => i),
+        );
     }
     out.push(perm[pos % n]);
     pos++;
