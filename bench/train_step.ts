@@ -12,11 +12,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { tf } from "../src/deps.ts";
 import { selectBackend } from "../src/backend/select.ts";
-import { resnetForward, resnetInit } from "../src/model/resnet.ts";
-import { Params } from "../src/model/params.ts";
-import { Rng } from "../src/train/rng.ts";
+import { buildStep } from "./steps.ts";
 import type { ArchConfig } from "../src/config.ts";
 
 const { values } = parseArgs({
@@ -39,33 +36,20 @@ const arch: ArchConfig = {
 };
 const batch = Number(values.batch), steps = Number(values.steps);
 
-/** One timed run on the active backend. */
+/** One timed run on the active backend (the step is shared with bench/byel_bench.ts). */
 async function measure(): Promise<{ stepMs: number[]; params: number }> {
-  const p = new Params();
-  const dim = resnetInit(p, "net", { arch, rng: new Rng(1) });
-  p.add("head.w", tf.randomNormal([dim, 6], 0, 0.01, "float32", 2));
-  const trainable = p.trainable().map((n) => p.get(n));
-  const x = tf.randomUniform([batch, arch.inputSize, arch.inputSize, 3], 0, 1, "float32", 3);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 6), "int32"), 6);
+  const step = buildStep({ kind: "supervised", arch, batch });
   const stepMs: number[] = [];
-  for (let s = 0; s <= steps; s++) {
-    const t0 = performance.now();
-    const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const feat = resnetForward(p, "net", x as tf.Tensor4D, { arch, ctx: { train: true } });
-        return tf.losses.softmaxCrossEntropy(y, tf.matMul(feat, p.get("head.w"))) as tf.Scalar;
-      }, trainable);
-      for (const v of trainable) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)));
-      return value;
-    });
-    await loss.data(); // wait for the device
-    loss.dispose();
-    if (s > 0) stepMs.push(performance.now() - t0);
+  try {
+    for (let s = 0; s <= steps; s++) {
+      const t0 = performance.now();
+      await step.run();
+      if (s > 0) stepMs.push(performance.now() - t0);
+    }
+  } finally {
+    step.dispose();
   }
-  const params = p.count();
-  tf.dispose([x, y]);
-  p.dispose();
-  return { stepMs, params };
+  return { stepMs, params: step.params };
 }
 
 const rows = [];

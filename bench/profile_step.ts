@@ -1,0 +1,94 @@
+/**
+ * Where a benchmarked step spends its time: one warm-up step, then one step under `tf.profile`,
+ * with kernel time summed per kernel name (and per name + input shapes for the top entries).
+ * On WASM every kernel runs synchronously, so its wall time is its cost; the rest of the step
+ * ("outside kernels") is JavaScript: the gradient tape, tidy scopes and the plain-JS max-pool
+ * gradient.
+ *
+ *   deno run -A bench/profile_step.ts [--backend wasm] [--kind byel] [--width 1] [--size 64]
+ *        [--batch 32] [--threads 2] [--top 15]
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { tf } from "../src/deps.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import type { StepKind } from "./flops.ts";
+import { buildStep } from "./steps.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    backend: { type: "string", default: "wasm" },
+    kind: { type: "string", default: "byel" },
+    width: { type: "string", default: "1" },
+    size: { type: "string", default: "64" },
+    batch: { type: "string", default: "32" },
+    threads: { type: "string" },
+    top: { type: "string", default: "15" },
+  },
+});
+const info = await selectBackend({
+  backend: values.backend as "wasm",
+  threads: values.threads ? Number(values.threads) : undefined,
+});
+const step = buildStep({
+  kind: values.kind as StepKind,
+  arch: {
+    depth: 18,
+    width: Number(values.width),
+    stem: "imagenet",
+    inputSize: Number(values.size),
+  },
+  batch: Number(values.batch),
+});
+// The profiler would otherwise read back every kernel's output to look for NaN.
+tf.env().set("CHECK_COMPUTATION_FOR_ERRORS", false);
+await step.run(); // warm-up
+const t0 = performance.now();
+const prof = await tf.profile(() => step.run() as unknown as tf.TensorContainer);
+const wallMs = performance.now() - t0;
+step.dispose();
+
+const byName = new Map<string, { ms: number; calls: number }>();
+const byShape = new Map<string, { ms: number; calls: number }>();
+for (const k of prof.kernels) {
+  const ms = Number(await k.kernelTimeMs);
+  for (
+    const [map, key] of [[byName, k.name], [
+      byShape,
+      `${k.name} ${JSON.stringify(k.inputShapes)}`,
+    ]] as const
+  ) {
+    const e = map.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls += 1;
+    map.set(key, e);
+  }
+}
+const kernelMs = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+const top = Number(values.top);
+const rank = (m: Map<string, { ms: number; calls: number }>) =>
+  [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, top).map(([key, e]) => ({
+    kernel: key,
+    ms: Math.round(e.ms),
+    pct: Number((100 * e.ms / wallMs).toFixed(1)),
+    calls: e.calls,
+  }));
+console.log(JSON.stringify(
+  {
+    backend: info.name,
+    threads: info.threads,
+    kind: values.kind,
+    net: `r18-w${values.width}/${values.size}`,
+    batch: Number(values.batch),
+    wall_ms: Math.round(wallMs),
+    kernel_ms: Math.round(kernelMs),
+    outside_kernels_ms: Math.round(wallMs - kernelMs),
+    by_kernel: rank(byName),
+    by_kernel_shape: rank(byShape).slice(0, 10),
+  },
+  null,
+  1,
+));
+Deno.exit(0);
