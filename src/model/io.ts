@@ -106,13 +106,7 @@ export function denoFileHandler(dir: string): Required<Pick<tf.io.IOHandler, "sa
       for (const g of json.weightsManifest) {
         for (const p of g.paths) parts.push(await _readBytes(`${dir.replace(/\/+$/, "")}/${p}`));
       }
-      const total = parts.reduce((s, p) => s + p.byteLength, 0);
-      const buf = new Uint8Array(total);
-      let off = 0;
-      for (const p of parts) {
-        buf.set(p, off);
-        off += p.byteLength;
-      }
+      const buf = _concat(parts);
       return {
         modelTopology: json.modelTopology,
         weightSpecs: specs,
@@ -176,13 +170,7 @@ export async function writeTensors(
       specs.push({ name, shape: t.shape, dtype: t.dtype as "float32" | "int32" });
     }
   }
-  const total = chunks.reduce((s, c) => s + c.byteLength, 0);
-  const data = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    data.set(c, off);
-    off += c.byteLength;
-  }
+  const data = _concat(chunks);
   await denoFileHandler(dir).save({
     modelTopology: opts.topology,
     weightSpecs: specs,
@@ -308,4 +296,15 @@ export async function loadModelParams(
     arch: topology.arch as ArchConfig,
     metadata: metadata as unknown as ModelMetadata,
   };
+}
+
+/** @returns the byte arrays laid end to end in one new array @param parts byte arrays */
+function _concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
 }
