@@ -77,23 +77,37 @@ function _convInfo(
   );
 }
 
+/** The attributes both convolution-gradient kernels receive. */
+interface _GradAttrs {
+  strides: [number, number];
+  pad: unknown;
+  dataFormat: string;
+  dimRoundingMode?: unknown;
+}
+
+/** Conv geometry of a gradient kernel's call; only NHWC is supported (throws otherwise). */
+function _nhwcConvInfo(
+  kernel: string,
+  attrs: _GradAttrs,
+  xShape: number[],
+  filterShape: number[],
+): ReturnType<typeof _convInfo> {
+  if (attrs.dataFormat !== "NHWC") {
+    throw new Error(`wasm ${kernel} supports NHWC only, got ${attrs.dataFormat}`);
+  }
+  return _convInfo(xShape, filterShape, attrs);
+}
+
 /** `Conv2DBackpropFilter` (NHWC, dilation 1) on WASM. */
 export function conv2DBackpropFilterWasm(
   args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap },
 ): Info {
   const { x, dy } = args.inputs as { x: Info; dy: Info };
   const backend = args.backend;
-  const attrs = args.attrs as unknown as {
-    strides: [number, number];
-    pad: unknown;
-    dataFormat: string;
-    dimRoundingMode?: unknown;
+  const attrs = args.attrs as unknown as _GradAttrs & {
     filterShape: [number, number, number, number];
   };
-  if (attrs.dataFormat !== "NHWC") {
-    throw new Error(`wasm Conv2DBackpropFilter supports NHWC only, got ${attrs.dataFormat}`);
-  }
-  const info = _convInfo(x.shape, attrs.filterShape, attrs);
+  const info = _nhwcConvInfo("Conv2DBackpropFilter", attrs, x.shape, attrs.filterShape);
   const [fh, fw, cin, cout] = attrs.filterShape;
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
@@ -159,17 +173,10 @@ export function conv2DBackpropInputWasm(
 ): Info {
   const { dy, filter } = args.inputs as { dy: Info; filter: Info };
   const backend = args.backend;
-  const attrs = args.attrs as unknown as {
-    strides: [number, number];
-    pad: unknown;
-    dataFormat: string;
-    dimRoundingMode?: unknown;
+  const attrs = args.attrs as unknown as _GradAttrs & {
     inputShape: [number, number, number, number];
   };
-  if (attrs.dataFormat !== "NHWC") {
-    throw new Error(`wasm Conv2DBackpropInput supports NHWC only, got ${attrs.dataFormat}`);
-  }
-  const info = _convInfo(attrs.inputShape, filter.shape, attrs);
+  const info = _nhwcConvInfo("Conv2DBackpropInput", attrs, attrs.inputShape, filter.shape);
   const [fh, fw, cin, cout] = filter.shape;
   const [n, h, w] = attrs.inputShape;
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
