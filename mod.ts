@@ -40,7 +40,7 @@ export { VERSION } from "./src/version.ts";
 /** The TensorFlow.js core namespace this library runs on (tfjs-core 4.22, with its backends). */
 export { tf } from "./src/deps.ts";
 
-// Engine: backend choice and the WASM memory guard.
+// Engine: backend choice, the WASM Winograd switch and the WASM memory guard.
 export {
   type BackendInfo,
   type BackendRequest,
@@ -51,6 +51,7 @@ export {
 } from "./src/backend/select.ts";
 export { type AdapterSummary } from "./src/backend/webgpu.ts";
 export { batchNormTrain } from "./src/backend/batch_norm.ts";
+export { setWinograd, winogradAvailable } from "./src/backend/kernels/winograd.ts";
 export {
   checkStepMemory,
   estimateStepBytes,

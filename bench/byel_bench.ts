@@ -34,7 +34,10 @@ export interface BenchRow {
   simd?: boolean;
   img_s?: number;
   step_ms?: number[];
-  /** Analytic GFLOP per image. */
+  /**
+   * Analytic GFLOP per image of the direct computation (Winograd convolutions do fewer, so
+   * GFLOP/s and `pct_peak` are "direct-equivalent" and can pass 100%).
+   */
   gflop_img?: number;
   gflop_s?: number;
   /** Percent of threads x the measured per-thread mul+add peak (WASM rows). */

@@ -6,7 +6,7 @@
  * gradient.
  *
  *   deno run -A bench/profile_step.ts [--backend wasm] [--kind byel] [--width 1] [--size 64]
- *        [--batch 32] [--threads 2] [--top 15]
+ *        [--batch 32] [--threads 2] [--top 15] [--no-winograd]
  *
  * @module
  */
@@ -15,6 +15,7 @@ import { tf } from "../src/deps.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import type { StepKind } from "./flops.ts";
 import { buildStep } from "./steps.ts";
+import { setWinograd } from "../src/backend/kernels/winograd.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,12 +27,14 @@ const { values } = parseArgs({
     batch: { type: "string", default: "32" },
     threads: { type: "string" },
     top: { type: "string", default: "15" },
+    "no-winograd": { type: "boolean", default: false },
   },
 });
 const info = await selectBackend({
   backend: values.backend as "wasm",
   threads: values.threads ? Number(values.threads) : undefined,
 });
+setWinograd(!values["no-winograd"]);
 const step = buildStep({
   kind: values.kind as StepKind,
   arch: {

@@ -51,10 +51,34 @@ export class Params {
     return this.names(prefix).reduce((s, n) => s + this.get(n).size, 0);
   }
 
-  /** Disposes every variable. */
+  /** Derived tensors by key, with the data of the variables they were computed from. */
+  #derived = new Map<string, { from: object[]; value: tf.Tensor[] }>();
+
+  /**
+   * Tensors computed from some of this record's variables (for example BatchNorm folded into a
+   * convolution for inference), kept until one of those variables is assigned a new value.
+   *
+   * @param key what is derived, e.g. `fold:encoder.layer1.0.conv1`
+   * @param from names of the variables it is computed from
+   * @param make computes it (its results are kept; the caller must not dispose them)
+   * @returns the cached or new tensors
+   */
+  derived(key: string, from: string[], make: () => tf.Tensor[]): tf.Tensor[] {
+    const ids = from.map((n) => this.get(n).dataId);
+    const hit = this.#derived.get(key);
+    if (hit && hit.from.every((id, i) => id === ids[i])) return hit.value;
+    if (hit) tf.dispose(hit.value);
+    const value = tf.tidy(make).map((t) => tf.keep(t));
+    this.#derived.set(key, { from: ids, value });
+    return value;
+  }
+
+  /** Disposes every variable and derived tensor. */
   dispose(): void {
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
+    for (const d of this.#derived.values()) tf.dispose(d.value);
+    this.#derived.clear();
   }
 }
 

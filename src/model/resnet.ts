@@ -8,7 +8,7 @@
 import { tf } from "../deps.ts";
 import type { ArchConfig } from "../config.ts";
 import type { Rng } from "../train/rng.ts";
-import { batchNorm, bnInit, conv, convInit, type ForwardContext } from "./layers.ts";
+import { bnInit, convBn, convInit, type ForwardContext } from "./layers.ts";
 import type { Params } from "./params.ts";
 
 const _BLOCKS: Record<18 | 50, number[]> = { 18: [2, 2, 2, 2], 50: [3, 4, 6, 3] };
@@ -150,11 +150,10 @@ export function resnetForward(
   opts: { arch: ArchConfig; ctx: ForwardContext },
 ): tf.Tensor2D {
   const { arch, ctx } = opts;
-  const bnRelu = (name: string, t: tf.Tensor4D) => tf.relu(batchNorm(p, name, t, ctx));
-  let h = bnRelu(
-    `${prefix}.stem.bn`,
-    conv(p, `${prefix}.stem.conv`, x, { stride: arch.stem === "imagenet" ? 2 : 1 }),
-  ); // [B, S/2, S/2, C0]
+  // conv `${at}.conv${i}` + BatchNorm `${at}.bn${i}` (+ relu)
+  const cbr = (at: string, i: string, t: tf.Tensor4D, stride: number, relu = true) =>
+    convBn(p, { conv: `${at}.conv${i}`, bn: `${at}.bn${i}` }, t, { stride, relu, ctx });
+  let h = cbr(`${prefix}.stem`, "", x, arch.stem === "imagenet" ? 2 : 1); // [B, S/2, S/2, C0]
   if (arch.stem === "imagenet") h = maxPool3x3s2(h); // [B, S/4, S/4, C0]
   _BLOCKS[arch.depth].forEach((n, s) => {
     for (let b = 0; b < n; b++) {
@@ -162,15 +161,15 @@ export function resnetForward(
       const stride = b === 0 && s > 0 ? 2 : 1;
       let out: tf.Tensor4D;
       if (arch.depth === 18) {
-        out = bnRelu(`${name}.bn1`, conv(p, `${name}.conv1`, h, { stride }));
-        out = batchNorm(p, `${name}.bn2`, conv(p, `${name}.conv2`, out, { stride: 1 }), ctx);
+        out = cbr(name, "1", h, stride);
+        out = cbr(name, "2", out, 1, false);
       } else {
-        out = bnRelu(`${name}.bn1`, conv(p, `${name}.conv1`, h, { stride: 1 }));
-        out = bnRelu(`${name}.bn2`, conv(p, `${name}.conv2`, out, { stride }));
-        out = batchNorm(p, `${name}.bn3`, conv(p, `${name}.conv3`, out, { stride: 1 }), ctx);
+        out = cbr(name, "1", h, 1);
+        out = cbr(name, "2", out, stride);
+        out = cbr(name, "3", out, 1, false);
       }
       const shortcut = p.vars.has(`${name}.down.conv.w`)
-        ? batchNorm(p, `${name}.down.bn`, conv(p, `${name}.down.conv`, h, { stride }), ctx)
+        ? cbr(`${name}.down`, "", h, stride, false)
         : h;
       h = tf.relu(tf.add(out, shortcut)); // [B, H/stride, W/stride, C x expansion]
     }

@@ -5,16 +5,20 @@
  * What a ResNet training step needs and tfjs 4.22 lacks or runs slowly:
  * - WASM `Conv2DBackpropFilter` (missing) and `Conv2DBackpropInput` (scalar loop): see
  *   `wasm_conv_grads.ts`.
+ * - WASM 3x3 stride-1 convolutions (forward, and the input gradient, which is one): Winograd
+ *   F(2x2, 3x3), see `winograd.ts`.
  * - BatchNorm's gradient: not a kernel but a custom gradient, `batchNormTrain` in
  *   `../batch_norm.ts`.
  *
  * @module
  */
 import { registerWasmConvGrads } from "./wasm_conv_grads.ts";
+import { registerWinograd } from "./winograd.ts";
 
 /** Registers our kernels on every backend that needs them. Idempotent. */
 export function registerKernels(): void {
   registerWasmConvGrads();
+  registerWinograd();
 }
 
 registerKernels();

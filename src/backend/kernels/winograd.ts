@@ -1,0 +1,406 @@
+/**
+ * Winograd convolution for the WASM backend: 3x3 convolutions with stride 1 (most of a
+ * ResNet's compute, forward and input gradient alike) with fewer multiplications: F(4x4, 3x3)
+ * (36 per 4x4 output tile instead of 144, 4x fewer) where the output is at least 4x4, else
+ * F(2x2, 3x3) (16 per 2x2 tile instead of 36, 2.25x fewer).
+ *
+ * The three transforms (filter, input tiles, output tiles; `winograd/winograd.c`) are our own
+ * WebAssembly SIMD code, instantiated on tfjs-backend-wasm's own memory so they read and write
+ * tensors in place; the 16 matrix products between them run on tfjs's XNNPACK `BatchMatMul`
+ * (SIMD, multi-threaded), one per product. Transformed filters are cached per filter tensor: a weight used by
+ * several convolutions in a step (two views, or every batch of an evaluation) is transformed
+ * once.
+ *
+ * `Conv2D` and `FusedConv2D` (linear or relu, optional bias) on WASM go through here when the
+ * convolution qualifies ({@link winogradEligible}); every other call goes to tfjs's kernel.
+ * Numerics: the transforms add rounding, more for F(4x4, 3x3) (its points ±2 scale terms by up
+ * to 8); parity with the CPU backend is tested in tests/winograd_test.ts.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+import { PLAIN, SHARED } from "./winograd/winograd_wasm.ts";
+
+type Info = tf.TensorInfo;
+type DataId = object;
+
+/** The parts of tfjs-backend-wasm's backend object used here. */
+interface WasmBackend extends tf.KernelBackend {
+  /** The Emscripten module (null once the backend is disposed). */
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } | null;
+  dataIdMap: { get(id: DataId): { memoryOffset: number } | undefined; has(id: DataId): boolean };
+  makeOutput(shape: number[], dtype: "float32"): Info;
+}
+
+type Ptr = number;
+type _Filter = (g: Ptr, n: number, ...u: Ptr[]) => void;
+type _Input = (x: Ptr, b: number, h: number, w: number, c: number, ...rest: number[]) => void;
+type _Output = (y: Ptr, b: number, oh: number, ow: number, k: number, ...rest: number[]) => void;
+interface _Exports {
+  wino_input_t: _Input;
+  wino_dy: _Output;
+  wino_filter_grad: _Filter;
+  wino_filter: _Filter;
+  wino_input: _Input;
+  wino_output: _Output;
+  wino43_filter: _Filter;
+  wino43_input: _Input;
+  wino43_output: _Output;
+}
+
+/** One Winograd variant: output tile `m x m`, `(m + 2)^2` products per tile. */
+interface _Variant {
+  m: 2 | 4;
+  products: number;
+  filter: _Filter;
+  input: _Input;
+  output: _Output;
+}
+
+function _variant(fx: _Exports, m: 2 | 4): _Variant {
+  return m === 2
+    ? { m, products: 16, filter: fx.wino_filter, input: fx.wino_input, output: fx.wino_output }
+    : {
+      m,
+      products: 36,
+      filter: fx.wino43_filter,
+      input: fx.wino43_input,
+      output: fx.wino43_output,
+    };
+}
+
+/**
+ * @returns the output tile size for an output of `oh x ow`: F(4x4, 3x3) (36 products per 16
+ * outputs, 2.25 per output) where both sides are at least 4, else F(2x2, 3x3) (4 per output)
+ */
+export function winogradTile(oh: number, ow: number): 2 | 4 {
+  return oh >= 4 && ow >= 4 ? 4 : 2;
+}
+
+/**
+ * Smallest channel counts (in and out) and direct multiply-adds per call worth the transforms:
+ * below them tfjs's convolution is as fast or faster (measured with bench/winograd.ts; at 16
+ * channels Winograd took 1.3x the time).
+ */
+export const WINOGRAD_MIN_CHANNELS = 32;
+/** @see WINOGRAD_MIN_CHANNELS */
+export const WINOGRAD_MIN_MACS = 2 ** 24;
+/**
+ * The filter gradient goes through Winograd only while the 2x2 tiles number at most this many
+ * per input channel (see `conv2DBackpropFilterWasm`).
+ */
+export const WINOGRAD_FILTER_GRAD_TILES_PER_CHANNEL = 16;
+
+const _modules = new WeakMap<object, _Exports | null>();
+let _enabled = true;
+let _anySize = false;
+
+/**
+ * Turns the Winograd path on or off (on by default); off sends every convolution to tfjs's own
+ * kernel, for comparisons and benchmarks.
+ *
+ * @param opts `anySize`: also take convolutions below the size thresholds (tests)
+ */
+export function setWinograd(on: boolean, opts: { anySize?: boolean } = {}): void {
+  _enabled = on;
+  _anySize = opts.anySize ?? false;
+}
+
+function _decode(b64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(b64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/**
+ * The transforms instantiated on `backend`'s memory, or null where they cannot run (no SIMD in
+ * this WebAssembly engine, or a tfjs build whose memory is not reachable).
+ */
+function _transforms(backend: WasmBackend): _Exports | null {
+  if (!backend.wasm) return null;
+  const known = _modules.get(backend.wasm);
+  if (known !== undefined) return known;
+  let result: _Exports | null = null;
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (memory instanceof WebAssembly.Memory) {
+    const shared = typeof SharedArrayBuffer !== "undefined" &&
+      memory.buffer instanceof SharedArrayBuffer;
+    const bytes = _decode(shared ? SHARED : PLAIN);
+    if (WebAssembly.validate(bytes)) {
+      try {
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+          env: { memory },
+        });
+        result = instance.exports as unknown as _Exports;
+      } catch {
+        result = null; // memory limits or features this engine refuses: use tfjs's kernel
+      }
+    }
+  }
+  _modules.set(backend.wasm, result);
+  return result;
+}
+
+/** @returns whether the WASM backend can run Winograd convolutions here */
+export function winogradAvailable(): boolean {
+  return tf.getBackend() === "wasm" && _transforms(tf.backend() as WasmBackend) !== null;
+}
+
+/** A convolution's geometry as the kernels see it. */
+export interface ConvGeometry {
+  /** `[B, H, W, C]` */
+  xShape: number[];
+  /** `[FH, FW, C, K]` */
+  filterShape: number[];
+  strides: [number, number];
+  dilations: [number, number];
+  dataFormat: string;
+}
+
+/** @returns whether a convolution (or its filter gradient) runs by Winograd on WASM */
+export function winogradEligible(g: ConvGeometry): boolean {
+  const [fh, fw, c, k] = g.filterShape;
+  const [b, h, w] = g.xShape;
+  const big = b * h * w * c * k * 9 >= WINOGRAD_MIN_MACS && c >= WINOGRAD_MIN_CHANNELS &&
+    k >= WINOGRAD_MIN_CHANNELS;
+  return _enabled && (big || _anySize) && fh === 3 && fw === 3 && g.strides[0] === 1 &&
+    g.strides[1] === 1 &&
+    g.dilations[0] === 1 && g.dilations[1] === 1 && g.dataFormat === "NHWC" &&
+    c % 4 === 0 && k % 4 === 0;
+}
+
+function _ptr(backend: WasmBackend, t: Info): Ptr {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+function _free(backend: WasmBackend, infos: Info[]): void {
+  for (const t of infos) backend.disposeData(t.dataId);
+}
+
+/**
+ * Transformed filters by filter tensor and tile size; entries whose filter was freed are
+ * dropped on insert.
+ */
+const _filterCache = new Map<DataId, { backend: WasmBackend; u: Map<number, Info[]> }>();
+
+/** @returns how many filters have cached transforms (diagnostics and tests) */
+export function winogradCacheSize(): number {
+  return _filterCache.size;
+}
+
+/** Frees every cached filter transform (tests, and before a backend is disposed). */
+export function clearWinogradCache(): void {
+  for (const { backend, u } of _filterCache.values()) {
+    if (backend.wasm) _free(backend, [...u.values()].flat());
+  }
+  _filterCache.clear();
+}
+
+/** @returns `(m + 2)^2` `[1, C, K]` transformed filters of `filter` `[3, 3, C, K]` (cached) */
+function _filter(backend: WasmBackend, f: _Variant, filter: Info): Info[] {
+  let entry = _filterCache.get(filter.dataId);
+  const hit = entry?.u.get(f.m);
+  if (hit) return hit;
+  if (!entry) {
+    for (const [id, e] of _filterCache) {
+      if (e.backend.wasm && e.backend.dataIdMap.has(id)) continue; // filter alive
+      if (e.backend.wasm) _free(e.backend, [...e.u.values()].flat()); // else: backend disposed
+      _filterCache.delete(id);
+    }
+    entry = { backend, u: new Map() };
+    _filterCache.set(filter.dataId, entry);
+  }
+  const [, , c, k] = filter.shape;
+  const u = Array.from({ length: f.products }, () => backend.makeOutput([1, c, k], "float32"));
+  f.filter(_ptr(backend, filter), c * k, ...u.map((t) => _ptr(backend, t)));
+  entry.u.set(f.m, u);
+  return u;
+}
+
+/**
+ * A stride-1 3x3 convolution by Winograd F(m x m, 3x3) (m from {@link winogradTile}), with
+ * optional bias and relu.
+ *
+ * @param x `[B, H, W, C]` @param filter `[3, 3, C, K]`
+ * @param opts `pad` top and left, `out` the output height and width
+ * @returns `[B, OH, OW, K]`, or null when the transforms are unavailable
+ */
+export function winogradConv2d(
+  backend: tf.KernelBackend,
+  x: Info,
+  filter: Info,
+  opts: {
+    padTop: number;
+    padLeft: number;
+    outHeight: number;
+    outWidth: number;
+    bias?: Info;
+    relu?: boolean;
+  },
+): Info | null {
+  const be = backend as WasmBackend;
+  const fx = _transforms(be);
+  if (!fx) return null;
+  const [b, h, w, c] = x.shape;
+  const k = filter.shape[3];
+  const { outHeight: oh, outWidth: ow } = opts;
+  const f = _variant(fx, winogradTile(oh, ow));
+  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m), tiles = b * th * tw;
+  const u = _filter(be, f, filter); // P x [1, C, K], P = (m + 2)^2
+  const v = Array.from({ length: f.products }, () => be.makeOutput([1, tiles, c], "float32"));
+  f.input(
+    _ptr(be, x),
+    b,
+    h,
+    w,
+    c,
+    opts.padTop,
+    opts.padLeft,
+    th,
+    tw,
+    ...v.map((t) => _ptr(be, t)),
+  ); // P x [1, T, C]
+  const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+  const m = v.map((a, i) =>
+    matMul({ inputs: { a, b: u[i] }, attrs: { transposeA: false, transposeB: false }, backend })
+  ) as Info[]; // P x [1, T, K]
+  _free(be, v);
+  const y = be.makeOutput([b, oh, ow, k], "float32");
+  f.output(
+    _ptr(be, y),
+    b,
+    oh,
+    ow,
+    k,
+    th,
+    tw,
+    opts.bias ? _ptr(be, opts.bias) : 0,
+    opts.relu ? 1 : 0,
+    ...m.map((t) => _ptr(be, t)),
+  );
+  _free(be, m);
+  return y;
+}
+
+/**
+ * The filter gradient of a stride-1 3x3 convolution by Winograd F(2x2, 3x3):
+ * `dU_k = V_kᵀ Z_k` summed over tiles by 16 matrix products, with `V = Bᵀ d B` the forward's
+ * input tiles (written transposed, `[C, T]`) and `Z = A dY Aᵀ` the output gradient's tiles, then
+ * `dW = Gᵀ dU G`. The gradient-sized operand (`Z`, `T x K`) is the one XNNPACK packs, so a fresh
+ * operand every step costs little, unlike the direct route whose "filter" is the whole `dy`.
+ *
+ * @param x `[B, H, W, C]` the forward input @param dy `[B, OH, OW, K]`
+ * @returns `[3, 3, C, K]`, or null when the transforms are unavailable
+ */
+export function winogradFilterGrad(
+  backend: tf.KernelBackend,
+  x: Info,
+  dy: Info,
+  opts: { padTop: number; padLeft: number },
+): Info | null {
+  const be = backend as WasmBackend;
+  const fx = _transforms(be);
+  if (!fx) return null;
+  const [b, h, w, c] = x.shape;
+  const [, oh, ow, k] = dy.shape;
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
+  const vt = Array.from({ length: 16 }, () => be.makeOutput([1, c, tiles], "float32"));
+  fx.wino_input_t(
+    _ptr(be, x),
+    b,
+    h,
+    w,
+    c,
+    opts.padTop,
+    opts.padLeft,
+    th,
+    tw,
+    ...vt.map((t) => _ptr(be, t)),
+  ); // 16 x [1, C, T]
+  const z = Array.from({ length: 16 }, () => be.makeOutput([1, tiles, k], "float32"));
+  fx.wino_dy(_ptr(be, dy), b, oh, ow, k, th, tw, ...z.map((t) => _ptr(be, t))); // 16 x [1, T, K]
+  const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+  const du = vt.map((a, i) =>
+    matMul({ inputs: { a, b: z[i] }, attrs: { transposeA: false, transposeB: false }, backend })
+  ) as Info[]; // 16 x [1, C, K]
+  _free(be, [...vt, ...z]);
+  const dw = be.makeOutput([3, 3, c, k], "float32");
+  fx.wino_filter_grad(_ptr(be, dw), c * k, ...du.map((t) => _ptr(be, t)));
+  _free(be, du);
+  return dw;
+}
+
+type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+};
+
+/** Runs a (fused) conv through Winograd if it qualifies; null means "use tfjs's kernel". */
+function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, Info>;
+  const attrs = args.attrs as unknown as {
+    strides: number | [number, number];
+    pad: "same" | "valid" | number | number[][];
+    dataFormat: string;
+    dilations: number | [number, number];
+    dimRoundingMode?: "floor" | "round" | "ceil";
+    activation?: string;
+  };
+  if (x.dtype !== "float32" || filter.dtype !== "float32") return null;
+  if (fused && (preluActivationWeights || !["linear", "relu"].includes(attrs.activation!))) {
+    return null;
+  }
+  if (bias && (bias.shape.length !== 1 || bias.shape[0] !== filter.shape[3])) return null;
+  const pair = (v: number | [number, number]) =>
+    (typeof v === "number" ? [v, v] : v) as [
+      number,
+      number,
+    ];
+  const strides = pair(attrs.strides), dilations = pair(attrs.dilations ?? 1);
+  if (
+    !winogradEligible({
+      xShape: x.shape,
+      filterShape: filter.shape,
+      strides,
+      dilations,
+      dataFormat: attrs.dataFormat ?? "NHWC",
+    }) || x.shape[3] !== filter.shape[2]
+  ) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    attrs.pad as "same",
+    attrs.dimRoundingMode,
+  );
+  if (info.outHeight <= 0 || info.outWidth <= 0) return null;
+  return winogradConv2d(args.backend, x, filter, {
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    bias: fused ? bias : undefined,
+    relu: fused && attrs.activation === "relu",
+  });
+}
+
+const _WRAPPED = Symbol("byel.winograd");
+
+/**
+ * Puts Winograd in front of tfjs's WASM `Conv2D` and `FusedConv2D` (tfjs's own kernels keep
+ * every case Winograd does not take). Idempotent.
+ */
+export function registerWinograd(): void {
+  for (const [name, fused] of [["Conv2D", false], ["FusedConv2D", true]] as const) {
+    const original = tf.getKernel(name, "wasm");
+    if (!original || (original.kernelFunc as { [_WRAPPED]?: boolean })[_WRAPPED]) continue;
+    const kernelFunc = ((args: KernelArgs) =>
+      _tryWinograd(args, fused) ?? original.kernelFunc(args as never)) as tf.KernelFunc;
+    (kernelFunc as { [_WRAPPED]?: boolean })[_WRAPPED] = true;
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({ ...original, kernelFunc });
+  }
+}

@@ -1,0 +1,486 @@
+/*
+ * Winograd F(2x2, 3x3) transforms for byel's WASM backend (WebAssembly SIMD, 4 lanes over
+ * channels). The 16 matrix products between the transforms run on tfjs-backend-wasm's XNNPACK
+ * BatchMatMul; these functions only move data in and out of the Winograd domain, reading and
+ * writing tfjs tensors in place: the module imports tfjs-backend-wasm's own memory.
+ *
+ * Rules that keep that sharing safe (checked by build.sh and tests/winograd_test.ts):
+ * no data segment, no static variables, no stack use (no arrays, no spills: everything is
+ * straight-line code over scalars and v128 locals).
+ *
+ * With B^T, G, A^T the F(2x2, 3x3) matrices of Lavin & Gray (2016):
+ *   U = G g G^T       (filter, [3,3,C,K] -> 16 x [C,K])
+ *   V = B^T d B       (input tiles, 4x4 with stride 2 -> 16 x [T,C])
+ *   M_k = V_k U_k     (16 matrix products, done by tfjs)
+ *   Y = A^T M A       (16 x [T,K] -> 2x2 output tiles, + bias, relu)
+ *
+ * Build: src/backend/kernels/winograd/build.sh (clang 14+, wasm-ld).
+ */
+#include <wasm_simd128.h>
+
+typedef v128_t V;
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define LD(p) wasm_v128_load(p)
+#define ST(p, v) wasm_v128_store(p, v)
+#define EXPORT(name) __attribute__((export_name(name)))
+
+/*
+ * Filter transform. g: [3,3,C,K] (tfjs layout), n = C*K (a multiple of 4).
+ * u0..u15: [C,K] each, component (a, b) at index 4a + b.
+ */
+EXPORT("wino_filter")
+void wino_filter(const float *g, int n, float *u0, float *u1, float *u2, float *u3,
+                 float *u4, float *u5, float *u6, float *u7, float *u8, float *u9,
+                 float *u10, float *u11, float *u12, float *u13, float *u14, float *u15) {
+  const V h = wasm_f32x4_splat(0.5f);
+  for (int e = 0; e < n; e += 4) {
+    V g00 = LD(g + 0 * n + e), g01 = LD(g + 1 * n + e), g02 = LD(g + 2 * n + e);
+    V g10 = LD(g + 3 * n + e), g11 = LD(g + 4 * n + e), g12 = LD(g + 5 * n + e);
+    V g20 = LD(g + 6 * n + e), g21 = LD(g + 7 * n + e), g22 = LD(g + 8 * n + e);
+    /* t = G g: rows of 3 */
+    V t00 = g00, t01 = g01, t02 = g02;
+    V t10 = MUL(h, ADD(ADD(g00, g10), g20)), t11 = MUL(h, ADD(ADD(g01, g11), g21)),
+      t12 = MUL(h, ADD(ADD(g02, g12), g22));
+    V t20 = MUL(h, ADD(SUB(g00, g10), g20)), t21 = MUL(h, ADD(SUB(g01, g11), g21)),
+      t22 = MUL(h, ADD(SUB(g02, g12), g22));
+    V t30 = g20, t31 = g21, t32 = g22;
+    /* U = t G^T: columns */
+#define ROW(r, a, b, c, d)                                                              \
+  ST(a + e, t##r##0);                                                                   \
+  ST(b + e, MUL(h, ADD(ADD(t##r##0, t##r##1), t##r##2)));                               \
+  ST(c + e, MUL(h, ADD(SUB(t##r##0, t##r##1), t##r##2)));                               \
+  ST(d + e, t##r##2);
+    ROW(0, u0, u1, u2, u3)
+    ROW(1, u4, u5, u6, u7)
+    ROW(2, u8, u9, u10, u11)
+    ROW(3, u12, u13, u14, u15)
+#undef ROW
+  }
+}
+
+/* F(2x2, 3x3) input tiles; see wino_input and wino_input_t. */
+static inline __attribute__((always_inline)) void input_tiles(
+    const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw, int T,
+    int transposed, float *v0, float *v1, float *v2, float *v3, float *v4, float *v5,
+    float *v6, float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
+    float *v13, float *v14, float *v15) {
+  const V z = wasm_f32x4_splat(0.0f);
+  int t = 0;
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < th; i++) {
+      const int y0 = 2 * i - pt;
+      const int r0 = y0 >= 0 && y0 < H, r1 = y0 + 1 >= 0 && y0 + 1 < H;
+      const int r2 = y0 + 2 >= 0 && y0 + 2 < H, r3 = y0 + 3 >= 0 && y0 + 3 < H;
+      for (int j = 0; j < tw; j++, t++) {
+        const int x0 = 2 * j - pl;
+        const int c0 = x0 >= 0 && x0 < W, c1 = x0 + 1 >= 0 && x0 + 1 < W;
+        const int c2 = x0 + 2 >= 0 && x0 + 2 < W, c3 = x0 + 3 >= 0 && x0 + 3 < W;
+        const float *base = x + ((long)(b * H + y0) * W + x0) * C;
+        const int rs = W * C;
+        const int o = t * C;
+        const int inner = r0 && r1 && r2 && r3 && c0 && c1 && c2 && c3;
+        for (int c = 0; c < C; c += 4) {
+          const float *p = base + c;
+          V d00, d01, d02, d03, d10, d11, d12, d13, d20, d21, d22, d23, d30, d31, d32, d33;
+          if (inner) {
+            d00 = LD(p); d01 = LD(p + C); d02 = LD(p + 2 * C); d03 = LD(p + 3 * C);
+            p += rs;
+            d10 = LD(p); d11 = LD(p + C); d12 = LD(p + 2 * C); d13 = LD(p + 3 * C);
+            p += rs;
+            d20 = LD(p); d21 = LD(p + C); d22 = LD(p + 2 * C); d23 = LD(p + 3 * C);
+            p += rs;
+            d30 = LD(p); d31 = LD(p + C); d32 = LD(p + 2 * C); d33 = LD(p + 3 * C);
+          } else {
+#define L(rr, cc, q) ((r##rr) && (c##cc) ? LD(q + (rr) * rs + (cc) * C) : z)
+            d00 = L(0, 0, p); d01 = L(0, 1, p); d02 = L(0, 2, p); d03 = L(0, 3, p);
+            d10 = L(1, 0, p); d11 = L(1, 1, p); d12 = L(1, 2, p); d13 = L(1, 3, p);
+            d20 = L(2, 0, p); d21 = L(2, 1, p); d22 = L(2, 2, p); d23 = L(2, 3, p);
+            d30 = L(3, 0, p); d31 = L(3, 1, p); d32 = L(3, 2, p); d33 = L(3, 3, p);
+#undef L
+          }
+          /* s = B^T d (rows) */
+          V s00 = SUB(d00, d20), s01 = SUB(d01, d21), s02 = SUB(d02, d22), s03 = SUB(d03, d23);
+          V s10 = ADD(d10, d20), s11 = ADD(d11, d21), s12 = ADD(d12, d22), s13 = ADD(d13, d23);
+          V s20 = SUB(d20, d10), s21 = SUB(d21, d11), s22 = SUB(d22, d12), s23 = SUB(d23, d13);
+          V s30 = SUB(d10, d30), s31 = SUB(d11, d31), s32 = SUB(d12, d32), s33 = SUB(d13, d33);
+          /* V = s B (columns); [T, C] rows, or [C, T] (4 scalar stores) when transposed */
+#define PUT(q, val)                                                                         \
+  if (transposed) {                                                                         \
+    const V _v = (val);                                                                     \
+    float *_q = q + (long)c * T + t;                                                        \
+    _q[0] = wasm_f32x4_extract_lane(_v, 0);                                                 \
+    _q[T] = wasm_f32x4_extract_lane(_v, 1);                                                 \
+    _q[2 * T] = wasm_f32x4_extract_lane(_v, 2);                                             \
+    _q[3 * T] = wasm_f32x4_extract_lane(_v, 3);                                             \
+  } else {                                                                                  \
+    ST(q + o + c, val);                                                                     \
+  }
+#define ROW(r, a, bb, cc, dd)                                                               \
+  PUT(a, SUB(s##r##0, s##r##2));                                                            \
+  PUT(bb, ADD(s##r##1, s##r##2));                                                           \
+  PUT(cc, SUB(s##r##2, s##r##1));                                                           \
+  PUT(dd, SUB(s##r##1, s##r##3));
+          ROW(0, v0, v1, v2, v3)
+          ROW(1, v4, v5, v6, v7)
+          ROW(2, v8, v9, v10, v11)
+          ROW(3, v12, v13, v14, v15)
+#undef ROW
+#undef PUT
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Input transform. x: [B,H,W,C] NHWC, C a multiple of 4. Tile (i, j) of image b reads rows
+ * 2i - pt .. 2i - pt + 3 and columns 2j - pl .. 2j - pl + 3 (outside the image: zeros).
+ * v0..v15: [B*th*tw, C] each, tile index (b*th + i)*tw + j.
+ */
+EXPORT("wino_input")
+void wino_input(const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw,
+                float *v0, float *v1, float *v2, float *v3, float *v4, float *v5, float *v6,
+                float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
+                float *v13, float *v14, float *v15) {
+  input_tiles(x, B, H, W, C, pt, pl, th, tw, 0, 0, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9,
+              v10, v11, v12, v13, v14, v15);
+}
+
+/*
+ * The same transform written transposed, v0..v15: [C, T] with T = B*th*tw, for the filter
+ * gradient's products V_k^T Z_k.
+ */
+EXPORT("wino_input_t")
+void wino_input_t(const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw,
+                  float *v0, float *v1, float *v2, float *v3, float *v4, float *v5, float *v6,
+                  float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
+                  float *v13, float *v14, float *v15) {
+  input_tiles(x, B, H, W, C, pt, pl, th, tw, B * th * tw, 1, v0, v1, v2, v3, v4, v5, v6, v7,
+              v8, v9, v10, v11, v12, v13, v14, v15);
+}
+
+/*
+ * Filter gradient, step 1: output-gradient tiles Z = A dY A^T (2x2 -> 4x4; outside the
+ * output: zeros). dy: [B,OH,OW,K]; z0..z15: [B*th*tw, K].
+ */
+EXPORT("wino_dy")
+void wino_dy(const float *dy, int B, int OH, int OW, int K, int th, int tw, float *z0,
+             float *z1, float *z2, float *z3, float *z4, float *z5, float *z6, float *z7,
+             float *z8, float *z9, float *z10, float *z11, float *z12, float *z13, float *z14,
+             float *z15) {
+  const V zero = wasm_f32x4_splat(0.0f);
+  int t = 0;
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < th; i++) {
+      const int oy = 2 * i, two_rows = oy + 1 < OH;
+      for (int j = 0; j < tw; j++, t++) {
+        const int ox = 2 * j, two_cols = ox + 1 < OW;
+        const float *q = dy + ((long)(b * OH + oy) * OW + ox) * K;
+        const int o = t * K;
+        for (int k = 0; k < K; k += 4) {
+          const V g00 = LD(q + k);
+          const V g01 = two_cols ? LD(q + K + k) : zero;
+          const V g10 = two_rows ? LD(q + OW * K + k) : zero;
+          const V g11 = two_rows && two_cols ? LD(q + OW * K + K + k) : zero;
+          /* rows of A g: (g0, g0 + g1, g0 - g1, -g1) */
+          const V a0 = g00, a1 = g01;
+          const V b0 = ADD(g00, g10), b1 = ADD(g01, g11);
+          const V c0 = SUB(g00, g10), c1 = SUB(g01, g11);
+          const V d0 = wasm_f32x4_neg(g10), d1 = wasm_f32x4_neg(g11);
+#define ROW(u0, u1, a, bb, cc, dd)                                                          \
+  ST(a + o + k, u0);                                                                        \
+  ST(bb + o + k, ADD(u0, u1));                                                              \
+  ST(cc + o + k, SUB(u0, u1));                                                              \
+  ST(dd + o + k, wasm_f32x4_neg(u1));
+          ROW(a0, a1, z0, z1, z2, z3)
+          ROW(b0, b1, z4, z5, z6, z7)
+          ROW(c0, c1, z8, z9, z10, z11)
+          ROW(d0, d1, z12, z13, z14, z15)
+#undef ROW
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Filter gradient, step 2: dg = G^T dU G (4x4 -> 3x3) for each (c, k). du0..du15: [C,K];
+ * dg: [3,3,C,K]; n = C*K (a multiple of 4).
+ */
+EXPORT("wino_filter_grad")
+void wino_filter_grad(float *dg, int n, const float *u0, const float *u1, const float *u2,
+                      const float *u3, const float *u4, const float *u5, const float *u6,
+                      const float *u7, const float *u8, const float *u9, const float *u10,
+                      const float *u11, const float *u12, const float *u13, const float *u14,
+                      const float *u15) {
+  const V h = wasm_f32x4_splat(0.5f);
+  for (int e = 0; e < n; e += 4) {
+    /* rows of G^T dU: (u0 + (u1 + u2)/2, (u1 - u2)/2, (u1 + u2)/2 + u3) over rows u0..u3 */
+#define COLS(a, b, c, d, r0, r1, r2)                                                        \
+  {                                                                                         \
+    const V _a = LD(a + e), _b = LD(b + e), _c = LD(c + e), _d = LD(d + e);                 \
+    const V _p = MUL(h, ADD(_b, _c));                                                       \
+    r0 = ADD(_a, _p); r1 = MUL(h, SUB(_b, _c)); r2 = ADD(_p, _d);                           \
+  }
+    V s00, s10, s20, s01, s11, s21, s02, s12, s22, s03, s13, s23; /* s<row><col> */
+    COLS(u0, u4, u8, u12, s00, s10, s20)
+    COLS(u1, u5, u9, u13, s01, s11, s21)
+    COLS(u2, u6, u10, u14, s02, s12, s22)
+    COLS(u3, u7, u11, u15, s03, s13, s23)
+#undef COLS
+#define OUT(r)                                                                              \
+  {                                                                                         \
+    const V _p = MUL(h, ADD(s##r##1, s##r##2));                                             \
+    ST(dg + (3 * r + 0) * n + e, ADD(s##r##0, _p));                                         \
+    ST(dg + (3 * r + 1) * n + e, MUL(h, SUB(s##r##1, s##r##2)));                            \
+    ST(dg + (3 * r + 2) * n + e, ADD(_p, s##r##3));                                         \
+  }
+    OUT(0) OUT(1) OUT(2)
+#undef OUT
+  }
+}
+
+/*
+ * Output transform. m0..m15: [B*th*tw, K] each; y: [B,OH,OW,K] NHWC, K a multiple of 4.
+ * bias: [K] or 0; relu: 0 or 1. Tile (i, j) writes rows 2i, 2i+1 and columns 2j, 2j+1 that
+ * lie inside the output.
+ */
+EXPORT("wino_output")
+void wino_output(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
+                 int relu, const float *m0, const float *m1, const float *m2,
+                 const float *m3, const float *m4, const float *m5, const float *m6,
+                 const float *m7, const float *m8, const float *m9, const float *m10,
+                 const float *m11, const float *m12, const float *m13, const float *m14,
+                 const float *m15) {
+  const V z = wasm_f32x4_splat(0.0f);
+  int t = 0;
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < th; i++) {
+      const int oy = 2 * i, two_rows = oy + 1 < OH;
+      for (int j = 0; j < tw; j++, t++) {
+        const int ox = 2 * j, two_cols = ox + 1 < OW;
+        float *q = y + ((long)(b * OH + oy) * OW + ox) * K;
+        const int o = t * K;
+        for (int k = 0; k < K; k += 4) {
+          const int e = o + k;
+          /* s = A^T M (rows) */
+          V a0 = LD(m0 + e), a1 = LD(m1 + e), a2 = LD(m2 + e), a3 = LD(m3 + e);
+          V b0 = LD(m4 + e), b1 = LD(m5 + e), b2 = LD(m6 + e), b3 = LD(m7 + e);
+          V c0 = LD(m8 + e), c1 = LD(m9 + e), c2 = LD(m10 + e), c3 = LD(m11 + e);
+          V d0 = LD(m12 + e), d1 = LD(m13 + e), d2 = LD(m14 + e), d3 = LD(m15 + e);
+          V s00 = ADD(ADD(a0, b0), c0), s01 = ADD(ADD(a1, b1), c1);
+          V s02 = ADD(ADD(a2, b2), c2), s03 = ADD(ADD(a3, b3), c3);
+          V s10 = SUB(SUB(b0, c0), d0), s11 = SUB(SUB(b1, c1), d1);
+          V s12 = SUB(SUB(b2, c2), d2), s13 = SUB(SUB(b3, c3), d3);
+          /* Y = s A (columns) */
+          V y00 = ADD(ADD(s00, s01), s02), y01 = SUB(SUB(s01, s02), s03);
+          V y10 = ADD(ADD(s10, s11), s12), y11 = SUB(SUB(s11, s12), s13);
+          if (bias) {
+            const V bv = LD(bias + k);
+            y00 = ADD(y00, bv); y01 = ADD(y01, bv); y10 = ADD(y10, bv); y11 = ADD(y11, bv);
+          }
+          if (relu) {
+            y00 = wasm_f32x4_max(y00, z); y01 = wasm_f32x4_max(y01, z);
+            y10 = wasm_f32x4_max(y10, z); y11 = wasm_f32x4_max(y11, z);
+          }
+          ST(q + k, y00);
+          if (two_cols) ST(q + K + k, y01);
+          if (two_rows) {
+            ST(q + OW * K + k, y10);
+            if (two_cols) ST(q + OW * K + K + k, y11);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---- F(4x4, 3x3): 6x6 tiles, 36 products per tile of 16 outputs (Lavin & Gray, points
+ * 0, ±1, ±2). Loops have constant trip counts and constant indices so that clang keeps every
+ * array in locals (checked: no stack pointer use). ---- */
+
+#define F43_PTRS(p)                                                                         \
+  float *p##0, float *p##1, float *p##2, float *p##3, float *p##4, float *p##5,             \
+      float *p##6, float *p##7, float *p##8, float *p##9, float *p##10, float *p##11,       \
+      float *p##12, float *p##13, float *p##14, float *p##15, float *p##16, float *p##17,   \
+      float *p##18, float *p##19, float *p##20, float *p##21, float *p##22, float *p##23,   \
+      float *p##24, float *p##25, float *p##26, float *p##27, float *p##28, float *p##29,   \
+      float *p##30, float *p##31, float *p##32, float *p##33, float *p##34, float *p##35
+#define F43_LIST(p)                                                                         \
+  p##0, p##1, p##2, p##3, p##4, p##5, p##6, p##7, p##8, p##9, p##10, p##11, p##12, p##13,   \
+      p##14, p##15, p##16, p##17, p##18, p##19, p##20, p##21, p##22, p##23, p##24, p##25,   \
+      p##26, p##27, p##28, p##29, p##30, p##31, p##32, p##33, p##34, p##35
+
+static inline __attribute__((always_inline)) V S(float f) { return wasm_f32x4_splat(f); }
+
+/* G (6x3) applied to a column of 3: out[0..5]. */
+#define G6(o, a, b, c)                                                                      \
+  do {                                                                                      \
+    V _ac = ADD(a, c);                                                                      \
+    o##0 = MUL(S(0.25f), a);                                                                \
+    o##1 = MUL(S(-1.0f / 6), ADD(_ac, b));                                                  \
+    o##2 = MUL(S(-1.0f / 6), SUB(_ac, b));                                                  \
+    V _p = ADD(MUL(S(1.0f / 24), a), MUL(S(1.0f / 6), c));                                  \
+    V _q = MUL(S(1.0f / 12), b);                                                            \
+    o##3 = ADD(_p, _q);                                                                     \
+    o##4 = SUB(_p, _q);                                                                     \
+    o##5 = c;                                                                               \
+  } while (0)
+
+EXPORT("wino43_filter")
+void wino43_filter(const float *g, int n, F43_PTRS(u)) {
+  for (int e = 0; e < n; e += 4) {
+    V t00, t01, t02, t03, t04, t05, t10, t11, t12, t13, t14, t15, t20, t21, t22, t23, t24,
+        t25;
+    /* t = G g : column j of g (3 rows) -> 6 rows */
+    G6(t0, LD(g + 0 * n + e), LD(g + 3 * n + e), LD(g + 6 * n + e));
+    G6(t1, LD(g + 1 * n + e), LD(g + 4 * n + e), LD(g + 7 * n + e));
+    G6(t2, LD(g + 2 * n + e), LD(g + 5 * n + e), LD(g + 8 * n + e));
+    /* U = t G^T : row i of t (3 columns) -> 6 */
+    V r0, r1, r2, r3, r4, r5;
+#define ROW(i, a, b, c, d, f, h)                                                            \
+  G6(r, t0##i, t1##i, t2##i);                                                               \
+  ST(a + e, r0); ST(b + e, r1); ST(c + e, r2); ST(d + e, r3); ST(f + e, r4); ST(h + e, r5);
+    ROW(0, u0, u1, u2, u3, u4, u5)
+    ROW(1, u6, u7, u8, u9, u10, u11)
+    ROW(2, u12, u13, u14, u15, u16, u17)
+    ROW(3, u18, u19, u20, u21, u22, u23)
+    ROW(4, u24, u25, u26, u27, u28, u29)
+    ROW(5, u30, u31, u32, u33, u34, u35)
+#undef ROW
+  }
+}
+
+/* B^T (6x6) applied to a column of 6: out[0..5]. */
+#define BT6(o, d0, d1, d2, d3, d4, d5)                                                      \
+  do {                                                                                      \
+    V _a = SUB(d4, MUL(S(4.0f), d2)); /* d4 - 4 d2 */                                       \
+    V _b = SUB(d3, MUL(S(4.0f), d1)); /* d3 - 4 d1 */                                       \
+    V _c = SUB(d4, d2);                                                                     \
+    V _d = MUL(S(2.0f), SUB(d3, d1));                                                       \
+    o##0 = ADD(SUB(MUL(S(4.0f), d0), MUL(S(5.0f), d2)), d4);                                \
+    o##1 = ADD(_a, _b);                                                                     \
+    o##2 = SUB(_a, _b);                                                                     \
+    o##3 = ADD(_c, _d);                                                                     \
+    o##4 = SUB(_c, _d);                                                                     \
+    o##5 = ADD(SUB(MUL(S(4.0f), d1), MUL(S(5.0f), d3)), d5);                                \
+  } while (0)
+
+EXPORT("wino43_input")
+void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw,
+                  F43_PTRS(v)) {
+  const V z = wasm_f32x4_splat(0.0f);
+  int t = 0;
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < th; i++) {
+      const int y0 = 4 * i - pt;
+      const int r0 = y0 >= 0 && y0 < H, r1 = y0 + 1 >= 0 && y0 + 1 < H;
+      const int r2 = y0 + 2 >= 0 && y0 + 2 < H, r3 = y0 + 3 >= 0 && y0 + 3 < H;
+      const int r4 = y0 + 4 >= 0 && y0 + 4 < H, r5 = y0 + 5 >= 0 && y0 + 5 < H;
+      for (int j = 0; j < tw; j++, t++) {
+        const int x0 = 4 * j - pl;
+        const int c0 = x0 >= 0 && x0 < W, c1 = x0 + 1 >= 0 && x0 + 1 < W;
+        const int c2 = x0 + 2 >= 0 && x0 + 2 < W, c3 = x0 + 3 >= 0 && x0 + 3 < W;
+        const int c4 = x0 + 4 >= 0 && x0 + 4 < W, c5 = x0 + 5 >= 0 && x0 + 5 < W;
+        const float *base = x + ((long)(b * H + y0) * W + x0) * C;
+        const int rs = W * C;
+        const int o = t * C;
+        for (int c = 0; c < C; c += 4) {
+          const float *p = base + c;
+          /* s = B^T d, one column (image column cc) at a time: s<row><col> */
+          V s00, s10, s20, s30, s40, s50, s01, s11, s21, s31, s41, s51, s02, s12, s22, s32,
+              s42, s52, s03, s13, s23, s33, s43, s53, s04, s14, s24, s34, s44, s54, s05, s15,
+              s25, s35, s45, s55;
+#define L(rr, cc) ((r##rr) && (c##cc) ? LD(p + (rr) * rs + (cc) * C) : z)
+#define COL(cc)                                                                             \
+  {                                                                                         \
+    V _0 = L(0, cc), _1 = L(1, cc), _2 = L(2, cc), _3 = L(3, cc), _4 = L(4, cc),            \
+      _5 = L(5, cc);                                                                        \
+    BT6(s##cc, _0, _1, _2, _3, _4, _5);                                                     \
+  }
+          /* BT6 writes s<cc><k>: here the first index is the column, the second the row */
+          COL(0) COL(1) COL(2) COL(3) COL(4) COL(5)
+#undef COL
+#undef L
+          /* V = s B : for each transformed row k, combine the 6 columns */
+          V q0, q1, q2, q3, q4, q5;
+#define ROW(k, a, bb, cc, dd, ee, ff)                                                       \
+  BT6(q, s0##k, s1##k, s2##k, s3##k, s4##k, s5##k);                                         \
+  ST(a + o + c, q0); ST(bb + o + c, q1); ST(cc + o + c, q2);                                \
+  ST(dd + o + c, q3); ST(ee + o + c, q4); ST(ff + o + c, q5);
+          ROW(0, v0, v1, v2, v3, v4, v5)
+          ROW(1, v6, v7, v8, v9, v10, v11)
+          ROW(2, v12, v13, v14, v15, v16, v17)
+          ROW(3, v18, v19, v20, v21, v22, v23)
+          ROW(4, v24, v25, v26, v27, v28, v29)
+          ROW(5, v30, v31, v32, v33, v34, v35)
+#undef ROW
+        }
+      }
+    }
+  }
+}
+
+/* A^T (4x6) applied to a column of 6: out[0..3]. */
+#define AT4(o, m0, m1, m2, m3, m4, m5)                                                      \
+  do {                                                                                      \
+    V _a = ADD(m1, m2), _b = SUB(m1, m2), _c = ADD(m3, m4), _d = SUB(m3, m4);               \
+    o##0 = ADD(ADD(m0, _a), _c);                                                            \
+    o##1 = ADD(_b, MUL(S(2.0f), _d));                                                       \
+    o##2 = ADD(_a, MUL(S(4.0f), _c));                                                       \
+    o##3 = ADD(ADD(_b, MUL(S(8.0f), _d)), m5);                                              \
+  } while (0)
+
+EXPORT("wino43_output")
+void wino43_output(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
+                   int relu, F43_PTRS(m)) {
+  const V z = wasm_f32x4_splat(0.0f);
+  int t = 0;
+  for (int b = 0; b < B; b++) {
+    for (int i = 0; i < th; i++) {
+      const int oy = 4 * i;
+      const int nr = OH - oy < 4 ? OH - oy : 4;
+      for (int j = 0; j < tw; j++, t++) {
+        const int ox = 4 * j;
+        const int nc = OW - ox < 4 ? OW - ox : 4;
+        float *q = y + ((long)(b * OH + oy) * OW + ox) * K;
+        const int o = t * K;
+        for (int k = 0; k < K; k += 4) {
+          const int e = o + k;
+          const V bv = bias ? LD(bias + k) : z;
+          /* s = A^T M : column cc of M (6 rows) -> 4 rows: s<cc><r> */
+          V s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33,
+              s40, s41, s42, s43, s50, s51, s52, s53;
+#define COL(cc, a, bb, c2, d, f, h) AT4(s##cc, LD(a + e), LD(bb + e), LD(c2 + e), LD(d + e), LD(f + e), LD(h + e));
+          COL(0, m0, m6, m12, m18, m24, m30)
+          COL(1, m1, m7, m13, m19, m25, m31)
+          COL(2, m2, m8, m14, m20, m26, m32)
+          COL(3, m3, m9, m15, m21, m27, m33)
+          COL(4, m4, m10, m16, m22, m28, m34)
+          COL(5, m5, m11, m17, m23, m29, m35)
+#undef COL
+          /* Y = s A : output row r from the 6 columns */
+          V w0, w1, w2, w3;
+#define OUT(r)                                                                              \
+  if (r < nr) {                                                                             \
+    AT4(w, s0##r, s1##r, s2##r, s3##r, s4##r, s5##r);                                       \
+    w0 = ADD(w0, bv); w1 = ADD(w1, bv); w2 = ADD(w2, bv); w3 = ADD(w3, bv);                 \
+    if (relu) {                                                                             \
+      w0 = wasm_f32x4_max(w0, z); w1 = wasm_f32x4_max(w1, z);                               \
+      w2 = wasm_f32x4_max(w2, z); w3 = wasm_f32x4_max(w3, z);                               \
+    }                                                                                       \
+    float *qr = q + (r) * OW * K + k;                                                       \
+    ST(qr, w0);                                                                             \
+    if (nc > 1) ST(qr + K, w1);                                                             \
+    if (nc > 2) ST(qr + 2 * K, w2);                                                         \
+    if (nc > 3) ST(qr + 3 * K, w3);                                                         \
+  }
+          OUT(0) OUT(1) OUT(2) OUT(3)
+#undef OUT
+        }
+      }
+    }
+  }
+}
