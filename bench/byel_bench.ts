@@ -10,8 +10,9 @@
  *        [--kinds supervised,byel,inference] [--batch 32] [--steps 3] [--threads N]
  *        [--memory-steps 4] [--software-gpu]
  *
- * The first step of every row is a warm-up (kernel set-up, shader compilation) and not timed;
- * the row reports the median of the timed steps. Backends that cannot start are reported with
+ * The first two steps of every row are a warm-up (kernel set-up, shader compilation,
+ * WebAssembly tier-up) and not timed; then at least `--steps` are timed, and fast rows go on
+ * until 2 s of timed work; the row reports the median of the timed steps. Backends that cannot start are reported with
  * their reason; a software WebGPU adapter (llvmpipe) is skipped unless `--software-gpu`. A BYEL
  * "image" is one pair of views.
  *
@@ -52,6 +53,16 @@ export function rowName(kind: StepKind, arch: ArchConfig): string {
   return `${kind}/r${arch.depth}-w${arch.width}/${arch.inputSize}`;
 }
 
+/**
+ * Timing protocol, shared with bench/reference_torch.py: untimed warm-up steps (kernel set-up,
+ * shader compilation, WebAssembly tier-up), then at least `--steps` timed ones and, for fast
+ * steps, more until this much timed work (at most `MAX_TIMED_STEPS`), so that a median is not
+ * three samples of a noisy machine.
+ */
+const WARMUP_STEPS = 2;
+const MIN_TIMED_MS = 2000;
+const MAX_TIMED_STEPS = 30;
+
 const _MB = 1024 * 1024;
 const _median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const _round = (v: number, d = 2) => Number(v.toFixed(d));
@@ -69,10 +80,16 @@ async function _time(
   const step = buildStep({ kind, arch, batch: opts.batch });
   const stepMs: number[] = [], rss: number[] = [], tensors: number[] = [];
   try {
-    for (let s = 0; s <= opts.steps; s++) {
+    const timed = () => stepMs.reduce((a, b) => a + b, 0);
+    for (
+      let s = 0;
+      s < WARMUP_STEPS + opts.steps ||
+      (timed() < MIN_TIMED_MS && stepMs.length < MAX_TIMED_STEPS);
+      s++
+    ) {
       const t0 = performance.now();
       await step.run();
-      if (s > 0) stepMs.push(performance.now() - t0);
+      if (s >= WARMUP_STEPS) stepMs.push(performance.now() - t0);
       rss.push(Deno.memoryUsage().rss);
       tensors.push(tf.memory().numTensors);
     }
@@ -99,7 +116,7 @@ async function _memory(steps: number) {
     rss_mb: rss.map((v) => Math.round(v / _MB)),
     rss_peak_mb: Math.round(Math.max(...rss) / _MB),
     // From the first timed step on: the warm-up allocates the heap once.
-    rss_growth_mb: Math.round((rss[rss.length - 1] - rss[1]) / _MB),
+    rss_growth_mb: Math.round((rss[rss.length - 1] - rss[WARMUP_STEPS]) / _MB),
     tensors,
     tensor_growth: tensors[tensors.length - 1] - tensors[0],
     img_s: _round(cfg.pretrain.batch / (_median(stepMs) / 1000)),

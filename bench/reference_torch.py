@@ -87,6 +87,11 @@ class ResNet18(nn.Module):
         return self.blocks(self.stem(x)).mean((2, 3))
 
 
+# Timing protocol shared with bench/byel_bench.ts.
+WARMUP = 2
+MIN_TIMED_MS = 2000
+MAX_STEPS = 30
+
 def mlp(din, hidden, dout):
     return nn.Sequential(nn.Linear(din, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
                          nn.Linear(hidden, dout))
@@ -214,11 +219,15 @@ def main():
             for kind in [k for k in a.kinds.split(",") if k]:
                 step = build(kind, width, size, a.batch)
                 ms = []
-                for s in range(a.steps + 1):  # the first is a warm-up
+                s = 0
+                # WARMUP untimed steps, then at least --steps timed ones and, for fast steps,
+                # more until MIN_TIMED_MS of timed work (at most MAX_STEPS), as byel_bench.ts.
+                while s < WARMUP + a.steps or (sum(ms) < MIN_TIMED_MS and len(ms) < MAX_STEPS):
                     t0 = time.perf_counter()
                     step()
-                    if s > 0:
+                    if s >= WARMUP:
                         ms.append((time.perf_counter() - t0) * 1000)
+                    s += 1
                 med = sorted(ms)[len(ms) // 2]
                 # Names as byel's: JavaScript prints 1.0 as "1".
                 wname = wtxt if "." not in wtxt else str(float(wtxt)).rstrip("0").rstrip(".")

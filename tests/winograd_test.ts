@@ -1,6 +1,5 @@
 /**
- * The WASM Winograd convolution (`src/backend/kernels/winograd.ts`): the shipped WebAssembly
- * modules keep the rules that make sharing tfjs's memory safe; forward convolutions (plain and
+ * The WASM Winograd convolution (`src/backend/kernels/winograd.ts`): forward convolutions (plain and
  * fused with bias and relu, F(2x2, 3x3) and F(4x4, 3x3), "same", "valid" and odd sizes) and the
  * input gradient match the CPU backend; transformed filters are cached per filter and freed
  * with it; tiny convolutions stay on tfjs's kernel.
@@ -15,59 +14,9 @@ import {
   winogradEligible,
   winogradTile,
 } from "../src/backend/kernels/winograd.ts";
-import { PLAIN, SHARED } from "../src/backend/kernels/winograd/winograd_wasm.ts";
 import { maxRelErr } from "./_grad_cases.ts";
 
 type Shape4 = [number, number, number, number];
-
-/** @returns the ids of a WebAssembly binary's sections */
-function sectionIds(bytes: Uint8Array): number[] {
-  const ids: number[] = [];
-  let at = 8; // magic + version
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    let size = 0, shift = 0, b: number;
-    do {
-      b = bytes[at++];
-      size |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    ids.push(id);
-    at += size;
-  }
-  return ids;
-}
-
-Deno.test("the Winograd modules import one memory and have no data, start or stack use", () => {
-  for (const [name, b64] of [["PLAIN", PLAIN], ["SHARED", SHARED]]) {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    assert.ok(WebAssembly.validate(bytes), `${name} validates`);
-    const ids = sectionIds(bytes);
-    // 8 start, 11 data, 12 data count: each would let the module write tfjs's memory itself.
-    for (const forbidden of [8, 11, 12]) {
-      assert.ok(!ids.includes(forbidden), `${name} has section ${forbidden}`);
-    }
-    const mod = new WebAssembly.Module(bytes);
-    assert.deepEqual(
-      WebAssembly.Module.imports(mod).map((i) => `${i.module}.${i.name}:${i.kind}`),
-      ["env.memory:memory"],
-    );
-    assert.deepEqual(
-      WebAssembly.Module.exports(mod).map((e) => e.name).sort(),
-      [
-        "wino43_filter",
-        "wino43_input",
-        "wino43_output",
-        "wino_dy",
-        "wino_filter",
-        "wino_filter_grad",
-        "wino_input",
-        "wino_input_t",
-        "wino_output",
-      ],
-    );
-  }
-});
 
 Deno.test("winogradEligible() and winogradTile() pick the convolutions and tile sizes", () => {
   const g = (x: Shape4, f: Shape4, s = 1, d = 1) => ({
@@ -100,12 +49,15 @@ interface Case {
 const CASES: Case[] = [
   { x: [2, 8, 8, 32], f: [3, 3, 32, 36], pad: "same" }, // F(4x4), exact tiles
   { x: [3, 7, 9, 8], f: [3, 3, 8, 12], pad: "same" }, // F(4x4), partial tiles
-  { x: [2, 2, 2, 16], f: [3, 3, 16, 8], pad: "same" }, // F(2x2)
+  { x: [2, 2, 2, 16], f: [3, 3, 16, 8], pad: "same" }, // F(2x2), transposed products
   { x: [2, 5, 3, 4], f: [3, 3, 4, 4], pad: "same" }, // F(2x2), odd sizes
   { x: [2, 9, 9, 8], f: [3, 3, 8, 8], pad: "valid" }, // 7x7 out, no padding
   { x: [1, 6, 6, 4], f: [3, 3, 4, 8], pad: 2 }, // explicit padding 2: 8x8 out
   { x: [2, 8, 8, 16], f: [3, 3, 16, 16], pad: "same", fused: "relu" },
   { x: [2, 3, 3, 8], f: [3, 3, 8, 4], pad: "same", fused: "linear" },
+  // few tiles for the channels: transposed products
+  { x: [1, 3, 5, 32], f: [3, 3, 32, 8], pad: "same" }, // partial tiles
+  { x: [1, 2, 2, 16], f: [3, 3, 16, 12], pad: "same", fused: "relu" },
 ];
 
 async function convOn(backend: "cpu" | "wasm", c: Case): Promise<Float32Array> {
@@ -140,27 +92,38 @@ Deno.test("Winograd convolutions on wasm match the cpu backend", async () => {
 });
 
 Deno.test("input and filter gradients by Winograd on wasm match cpu", async () => {
-  const grads = async (backend: "cpu" | "wasm") => {
+  // Many tiles (rotated-filter convolution), few tiles (transposed products with the rotated
+  // transform), odd sizes, no padding.
+  const cases: { x: Shape4; f: Shape4; pad: "same" | "valid" }[] = [
+    { x: [2, 8, 8, 16], f: [3, 3, 16, 20], pad: "same" },
+    { x: [2, 2, 2, 32], f: [3, 3, 32, 24], pad: "same" },
+    { x: [1, 3, 5, 32], f: [3, 3, 32, 16], pad: "same" },
+    { x: [2, 4, 4, 32], f: [3, 3, 32, 24], pad: "valid" },
+  ];
+  const grads = async (backend: "cpu" | "wasm", c: (typeof cases)[number]) => {
     await selectBackend({ backend, threads: backend === "wasm" ? 1 : undefined });
-    const x = tf.randomNormal([2, 8, 8, 16], 0, 1, "float32", 4) as tf.Tensor4D;
-    const f = tf.randomNormal([3, 3, 16, 20], 0, 0.3, "float32", 5) as tf.Tensor4D;
-    const r = tf.randomNormal([2, 8, 8, 20], 0, 1, "float32", 6);
+    const x = tf.randomNormal(c.x, 0, 1, "float32", 4) as tf.Tensor4D;
+    const f = tf.randomNormal(c.f, 0, 0.3, "float32", 5) as tf.Tensor4D;
+    const r = tf.randomNormal(tf.conv2d(x, f, 1, c.pad).shape, 0, 1, "float32", 6);
     const [dx, df] = tf.grads((a, b) =>
-      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"), r))
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), r))
     )([x, f]);
     const out = [await dx.data(), await df.data()] as Float32Array[];
     tf.dispose([x, f, r, dx, df]);
     return out;
   };
   try {
-    const ref = await grads("cpu");
-    setWinograd(false);
-    const direct = await grads("wasm");
-    setWinograd(true, { anySize: true });
-    const got = await grads("wasm");
-    for (const [i, name] of ["dx", "dfilter"].entries()) {
-      assert.ok(maxRelErr(got[i], ref[i]) < 1e-4, `${name}: ${maxRelErr(got[i], ref[i])}`);
-      assert.ok(maxRelErr(got[i], direct[i]) > 0, `${name} did not go through Winograd`);
+    for (const c of cases) {
+      const ref = await grads("cpu", c);
+      setWinograd(false);
+      const direct = await grads("wasm", c);
+      setWinograd(true, { anySize: true });
+      const got = await grads("wasm", c);
+      for (const [i, name] of ["dx", "dfilter"].entries()) {
+        const e = maxRelErr(got[i], ref[i]);
+        assert.ok(e < 1e-4, `${JSON.stringify(c)} ${name}: ${e}`);
+        assert.ok(maxRelErr(got[i], direct[i]) > 0, `${name} did not go through Winograd`);
+      }
     }
   } finally {
     setWinograd(true);
@@ -226,4 +189,35 @@ Deno.test({
     assert.ok(r.diff > 0, "Winograd did not run");
     assert.ok(r.e < 1e-4, `max rel err ${r.e}`);
   },
+});
+
+Deno.test("a new filter with few tiles runs transposed, a reused one in the packed form; both match cpu", async () => {
+  // 8 tiles of 2x2 for 32 channels: transposed F(2x2) while new; the packed form is F(4x4).
+  const shape = { x: [2, 4, 4, 32] as Shape4, f: [3, 3, 32, 24] as Shape4 };
+  await selectBackend({ backend: "cpu" });
+  const ref = tf.tidy(() =>
+    tf.conv2d(
+      tf.randomNormal(shape.x, 0, 1, "float32", 11) as tf.Tensor4D,
+      tf.randomNormal(shape.f, 0, 0.3, "float32", 12) as tf.Tensor4D,
+      1,
+      "same",
+    )
+  ).dataSync() as Float32Array;
+  await selectBackend({ backend: "wasm", threads: 1 });
+  setWinograd(true, { anySize: true });
+  try {
+    const x = tf.randomNormal(shape.x, 0, 1, "float32", 11) as tf.Tensor4D;
+    const f = tf.randomNormal(shape.f, 0, 0.3, "float32", 12) as tf.Tensor4D;
+    const runs: Float32Array[] = [];
+    for (let i = 0; i < 4; i++) runs.push(tf.conv2d(x, f, 1, "same").dataSync() as Float32Array);
+    for (const [i, r] of runs.entries()) {
+      assert.ok(maxRelErr(r, ref) < 1e-4, `call ${i + 1}: ${maxRelErr(r, ref)}`);
+    }
+    assert.deepEqual(runs[1], runs[0], "calls 1 and 2: the same (transposed) computation");
+    assert.deepEqual(runs[3], runs[2], "calls 3 and 4: the same (packed-filter) computation");
+    assert.ok(maxRelErr(runs[2], runs[0]) > 0, "the two forms both ran");
+    tf.dispose([x, f]);
+  } finally {
+    setWinograd(true);
+  }
 });

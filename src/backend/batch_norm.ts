@@ -14,6 +14,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
+import { wasmBatchNormAvailable } from "./kernels/wasm_batch_norm.ts";
 
 /** What {@link batchNormTrain} returns. */
 export interface BatchNormResult<T extends tf.Tensor> {
@@ -46,6 +47,7 @@ export function batchNormTrain<T extends tf.Tensor>(
   beta: tf.Tensor1D,
   epsilon = 1e-5,
 ): BatchNormResult<T> {
+  if (wasmBatchNormAvailable(x)) return _batchNormTrainWasm(x, gamma, beta, epsilon);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   // The statistics are computed outside the custom gradient and enter it only by closure: the
   // tape then sees no path from them to `y`, so autodiff never differentiates tf.moments (the
@@ -66,6 +68,35 @@ export function batchNormTrain<T extends tf.Tensor>(
         const scale = tf.div(tf.mul(gm, is), m); // [C]
         const inner = tf.sub(tf.sub(tf.mul(d, m), dBeta), tf.mul(xh, dGamma));
         return [tf.mul(inner, scale), dGamma, dBeta];
+      },
+    };
+  });
+  const y = f(x, gamma, beta) as T;
+  return { y, mean, variance };
+}
+
+/** {@link batchNormTrain} on byel's WASM kernels (`kernels/wasm_batch_norm.ts`): same maths. */
+function _batchNormTrainWasm<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormResult<T> {
+  const run = (name: string, inputs: tf.NamedTensorMap, attrs = {}) =>
+    tf.engine().runKernel(name, inputs, attrs) as unknown as tf.Tensor[];
+  const [mean, variance] = run("ByelBnStats", { x }) as tf.Tensor1D[];
+  const f = tf.customGrad((xIn, g, b, save) => {
+    const [y, xHat, invStd] = run(
+      "ByelBnNorm",
+      { x: xIn as tf.Tensor, mean, variance, gamma: g as tf.Tensor, beta: b as tf.Tensor },
+      { epsilon },
+    );
+    (save as tf.GradSaveFunc)([xHat, g as tf.Tensor, invStd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xh, gm, is] = saved;
+        return run("ByelBnGrad", { dy: dy as tf.Tensor, xHat: xh, gamma: gm, invStd: is });
       },
     };
   });

@@ -8,17 +8,20 @@
  * - WASM 3x3 stride-1 convolutions (forward, and the input gradient, which is one): Winograd
  *   F(2x2, 3x3), see `winograd.ts`.
  * - BatchNorm's gradient: not a kernel but a custom gradient, `batchNormTrain` in
- *   `../batch_norm.ts`.
+ *   `../batch_norm.ts`; on WASM its statistics, normalisation and gradient are three kernels of
+ *   byel's SIMD module, see `wasm_batch_norm.ts`.
  *
  * @module
  */
 import { registerWasmConvGrads } from "./wasm_conv_grads.ts";
 import { registerWinograd } from "./winograd.ts";
+import { registerWasmBatchNorm } from "./wasm_batch_norm.ts";
 
 /** Registers our kernels on every backend that needs them. Idempotent. */
 export function registerKernels(): void {
   registerWasmConvGrads();
   registerWinograd();
+  registerWasmBatchNorm();
 }
 
 registerKernels();

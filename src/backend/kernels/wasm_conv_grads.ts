@@ -21,6 +21,7 @@ import {
   WINOGRAD_FILTER_GRAD_TILES_PER_CHANNEL,
   winogradEligible,
   winogradFilterGrad,
+  winogradInputGrad,
 } from "./winograd.ts";
 
 type Info = tf.TensorInfo;
@@ -213,6 +214,21 @@ export function conv2DBackpropInputWasm(
     const out = _k(backend, "Reshape", { x: m }, { shape: [n, h, w, cin] });
     _free(backend, a, b, m);
     return out;
+  }
+  const geometry = {
+    xShape: dy.shape,
+    filterShape: [fh, fw, cout, cin],
+    strides: [sh, sw] as [number, number],
+    dilations: [1, 1] as [number, number],
+    dataFormat: attrs.dataFormat,
+  };
+  if (winogradEligible(geometry)) {
+    const dx = winogradInputGrad(backend, dy, filter, {
+      padTop: top,
+      padLeft: left,
+      inputShape: attrs.inputShape,
+    });
+    if (dx) return dx;
   }
   // Zero insertion: [N, OH, OW, C] -> [N, OH, 1, OW, 1, C] -> pad -> [N, OH·sh, OW·sw, C].
   let dyd = dy;

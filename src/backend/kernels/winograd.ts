@@ -4,9 +4,9 @@
  * (36 per 4x4 output tile instead of 144, 4x fewer) where the output is at least 4x4, else
  * F(2x2, 3x3) (16 per 2x2 tile instead of 36, 2.25x fewer).
  *
- * The three transforms (filter, input tiles, output tiles; `winograd/winograd.c`) are our own
- * WebAssembly SIMD code, instantiated on tfjs-backend-wasm's own memory so they read and write
- * tensors in place; the 16 matrix products between them run on tfjs's XNNPACK `BatchMatMul`
+ * The three transforms (filter, input tiles, output tiles; `wasm_simd/winograd.c`) are our own
+ * WebAssembly SIMD code (`wasm_simd.ts`), instantiated on tfjs-backend-wasm's own memory so they
+ * read and write tensors in place; the 16 matrix products between them run on tfjs's XNNPACK `BatchMatMul`
  * (SIMD, multi-threaded), one per product. Transformed filters are cached per filter tensor: a weight used by
  * several convolutions in a step (two views, or every batch of an evaluation) is transformed
  * once.
@@ -19,24 +19,17 @@
  * @module
  */
 import { tf } from "../../deps.ts";
-import { PLAIN, SHARED } from "./winograd/winograd_wasm.ts";
+import { free, type Info, type Ptr, ptr, simdKernels, type WasmBackend } from "./wasm_simd.ts";
 
-type Info = tf.TensorInfo;
 type DataId = object;
 
-/** The parts of tfjs-backend-wasm's backend object used here. */
-interface WasmBackend extends tf.KernelBackend {
-  /** The Emscripten module (null once the backend is disposed). */
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } | null;
-  dataIdMap: { get(id: DataId): { memoryOffset: number } | undefined; has(id: DataId): boolean };
-  makeOutput(shape: number[], dtype: "float32"): Info;
-}
-
-type Ptr = number;
 type _Filter = (g: Ptr, n: number, ...u: Ptr[]) => void;
 type _Input = (x: Ptr, b: number, h: number, w: number, c: number, ...rest: number[]) => void;
 type _Output = (y: Ptr, b: number, oh: number, ow: number, k: number, ...rest: number[]) => void;
 interface _Exports {
+  wino_filter_rot: _Filter;
+  wino_filter_t: (g: Ptr, c: number, k: number, ...u: Ptr[]) => void;
+  wino_output_t: _Output;
   wino_input_t: _Input;
   wino_dy: _Output;
   wino_filter_grad: _Filter;
@@ -91,7 +84,6 @@ export const WINOGRAD_MIN_MACS = 2 ** 24;
  */
 export const WINOGRAD_FILTER_GRAD_TILES_PER_CHANNEL = 16;
 
-const _modules = new WeakMap<object, _Exports | null>();
 let _enabled = true;
 let _anySize = false;
 
@@ -106,40 +98,9 @@ export function setWinograd(on: boolean, opts: { anySize?: boolean } = {}): void
   _anySize = opts.anySize ?? false;
 }
 
-function _decode(b64: string): Uint8Array<ArrayBuffer> {
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
-/**
- * The transforms instantiated on `backend`'s memory, or null where they cannot run (no SIMD in
- * this WebAssembly engine, or a tfjs build whose memory is not reachable).
- */
+/** The Winograd functions of byel's SIMD module on `backend`'s memory, or null. */
 function _transforms(backend: WasmBackend): _Exports | null {
-  if (!backend.wasm) return null;
-  const known = _modules.get(backend.wasm);
-  if (known !== undefined) return known;
-  let result: _Exports | null = null;
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-  if (memory instanceof WebAssembly.Memory) {
-    const shared = typeof SharedArrayBuffer !== "undefined" &&
-      memory.buffer instanceof SharedArrayBuffer;
-    const bytes = _decode(shared ? SHARED : PLAIN);
-    if (WebAssembly.validate(bytes)) {
-      try {
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-          env: { memory },
-        });
-        result = instance.exports as unknown as _Exports;
-      } catch {
-        result = null; // memory limits or features this engine refuses: use tfjs's kernel
-      }
-    }
-  }
-  _modules.set(backend.wasm, result);
-  return result;
+  return simdKernels(backend) as unknown as _Exports | null;
 }
 
 /** @returns whether the WASM backend can run Winograd convolutions here */
@@ -170,19 +131,19 @@ export function winogradEligible(g: ConvGeometry): boolean {
     c % 4 === 0 && k % 4 === 0;
 }
 
-function _ptr(backend: WasmBackend, t: Info): Ptr {
-  return backend.dataIdMap.get(t.dataId)!.memoryOffset;
-}
-
-function _free(backend: WasmBackend, infos: Info[]): void {
-  for (const t of infos) backend.disposeData(t.dataId);
+/** Transformed filters of one filter tensor, by layout, and how often the filter was used. */
+interface _CacheEntry {
+  backend: WasmBackend;
+  /** By {@link _Layout}. */
+  u: Map<_Layout, Info[]>;
+  uses: number;
 }
 
 /**
- * Transformed filters by filter tensor and tile size; entries whose filter was freed are
- * dropped on insert.
+ * Transformed filters by filter tensor; entries whose filter was freed are dropped when a new
+ * filter is added.
  */
-const _filterCache = new Map<DataId, { backend: WasmBackend; u: Map<number, Info[]> }>();
+const _filterCache = new Map<DataId, _CacheEntry>();
 
 /** @returns how many filters have cached transforms (diagnostics and tests) */
 export function winogradCacheSize(): number {
@@ -192,31 +153,60 @@ export function winogradCacheSize(): number {
 /** Frees every cached filter transform (tests, and before a backend is disposed). */
 export function clearWinogradCache(): void {
   for (const { backend, u } of _filterCache.values()) {
-    if (backend.wasm) _free(backend, [...u.values()].flat());
+    if (backend.wasm) free(backend, [...u.values()].flat());
   }
   _filterCache.clear();
 }
 
-/** @returns `(m + 2)^2` `[1, C, K]` transformed filters of `filter` `[3, 3, C, K]` (cached) */
-function _filter(backend: WasmBackend, f: _Variant, filter: Info): Info[] {
+/** @returns the cache entry of `filter`, new if needed (sweeping freed filters' entries) */
+function _entry(backend: WasmBackend, filter: Info): _CacheEntry {
   let entry = _filterCache.get(filter.dataId);
-  const hit = entry?.u.get(f.m);
-  if (hit) return hit;
   if (!entry) {
     for (const [id, e] of _filterCache) {
       if (e.backend.wasm && e.backend.dataIdMap.has(id)) continue; // filter alive
-      if (e.backend.wasm) _free(e.backend, [...e.u.values()].flat()); // else: backend disposed
+      if (e.backend.wasm) free(e.backend, [...e.u.values()].flat()); // else: backend disposed
       _filterCache.delete(id);
     }
-    entry = { backend, u: new Map() };
+    entry = { backend, u: new Map(), uses: 0 };
     _filterCache.set(filter.dataId, entry);
   }
+  return entry;
+}
+
+/**
+ * How a filter `g` `[3, 3, C, K]` is transformed: `"2"` / `"4"` F(2x2) / F(4x4) as `[C, K]`
+ * matrices; `"2t"` F(2x2) as `[K, C]` (for transposed products); `"2r"` F(2x2) of `g` rotated
+ * 180° in space, as `[C, K]` (the input gradient's filter, for transposed products).
+ */
+type _Layout = "2" | "4" | "2t" | "2r";
+
+/** @returns the transformed filters of `filter` in `layout`, `[1, rows, cols]` each (cached) */
+function _filter(
+  backend: WasmBackend,
+  fx: _Exports,
+  entry: _CacheEntry,
+  filter: Info,
+  layout: _Layout,
+): Info[] {
+  const hit = entry.u.get(layout);
+  if (hit) return hit;
   const [, , c, k] = filter.shape;
-  const u = Array.from({ length: f.products }, () => backend.makeOutput([1, c, k], "float32"));
-  f.filter(_ptr(backend, filter), c * k, ...u.map((t) => _ptr(backend, t)));
-  entry.u.set(f.m, u);
+  const f = _variant(fx, layout === "4" ? 4 : 2);
+  const shape = layout === "2t" ? [1, k, c] : [1, c, k];
+  const u = Array.from({ length: f.products }, () => backend.makeOutput(shape, "float32"));
+  const g = ptr(backend, filter), ptrs = u.map((t) => ptr(backend, t));
+  if (layout === "2t") fx.wino_filter_t(g, c, k, ...ptrs);
+  else if (layout === "2r") fx.wino_filter_rot(g, c * k, ...ptrs);
+  else f.filter(g, c * k, ...ptrs);
+  entry.u.set(layout, u);
   return u;
 }
+
+/**
+ * A filter used at most this many times runs in the transposed form when its tiles are few
+ * (see {@link winogradConv2d}); from then on, the packed-weights form pays off.
+ */
+const _TRANSPOSED_MAX_USES = 2;
 
 /**
  * A stride-1 3x3 convolution by Winograd F(m x m, 3x3) (m from {@link winogradTile}), with
@@ -245,12 +235,22 @@ export function winogradConv2d(
   const [b, h, w, c] = x.shape;
   const k = filter.shape[3];
   const { outHeight: oh, outWidth: ow } = opts;
+  const entry = _entry(be, filter);
+  entry.uses++;
+  // XNNPACK repacks the right-hand operand of every product it has not seen: for a new filter
+  // that is C x K per product, costly when the tiles are few (ResNet's last stages, where
+  // packing took 4x the product itself). Then the products run transposed,
+  // M_kᵀ = U_kᵀ V_kᵀ, so the small T x C tile matrix is the packed side. A filter in use
+  // again and again (evaluation) goes back to the packed-filter form once its packing is paid.
+  if (_fewTiles(x.shape, oh, ow) && entry.uses <= _TRANSPOSED_MAX_USES) {
+    return _transposedConv(be, fx, x, _filter(be, fx, entry, filter, "2t"), opts);
+  }
   const f = _variant(fx, winogradTile(oh, ow));
   const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m), tiles = b * th * tw;
-  const u = _filter(be, f, filter); // P x [1, C, K], P = (m + 2)^2
+  const u = _filter(be, fx, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
   const v = Array.from({ length: f.products }, () => be.makeOutput([1, tiles, c], "float32"));
   f.input(
-    _ptr(be, x),
+    ptr(be, x),
     b,
     h,
     w,
@@ -259,28 +259,118 @@ export function winogradConv2d(
     opts.padLeft,
     th,
     tw,
-    ...v.map((t) => _ptr(be, t)),
+    ...v.map((t) => ptr(be, t)),
   ); // P x [1, T, C]
   const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
   const m = v.map((a, i) =>
     matMul({ inputs: { a, b: u[i] }, attrs: { transposeA: false, transposeB: false }, backend })
   ) as Info[]; // P x [1, T, K]
-  _free(be, v);
+  free(be, v);
   const y = be.makeOutput([b, oh, ow, k], "float32");
   f.output(
-    _ptr(be, y),
+    ptr(be, y),
     b,
     oh,
     ow,
     k,
     th,
     tw,
-    opts.bias ? _ptr(be, opts.bias) : 0,
+    opts.bias ? ptr(be, opts.bias) : 0,
     opts.relu ? 1 : 0,
-    ...m.map((t) => _ptr(be, t)),
+    ...m.map((t) => ptr(be, t)),
   );
-  _free(be, m);
+  free(be, m);
   return y;
+}
+
+/**
+ * A stride-1 3x3 convolution by F(2x2, 3x3) with transposed products `M_kᵀ = U_kᵀ V_kᵀ`:
+ * `ut` are the `[1, K, C]` transposed filter transforms (K output channels).
+ */
+function _transposedConv(
+  be: WasmBackend,
+  fx: _Exports,
+  x: Info,
+  ut: Info[],
+  opts: Parameters<typeof winogradConv2d>[3],
+): Info {
+  const [b, h, w, c] = x.shape;
+  const k = ut[0].shape[1];
+  const { outHeight: oh, outWidth: ow } = opts;
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
+  const vt = Array.from({ length: 16 }, () => be.makeOutput([1, c, tiles], "float32"));
+  fx.wino_input_t(
+    ptr(be, x),
+    b,
+    h,
+    w,
+    c,
+    opts.padTop,
+    opts.padLeft,
+    th,
+    tw,
+    ...vt.map((t) => ptr(be, t)),
+  ); // 16 x [1, C, T]
+  const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+  const mt = ut.map((a, i) =>
+    matMul({
+      inputs: { a, b: vt[i] },
+      attrs: { transposeA: false, transposeB: false },
+      backend: be,
+    })
+  ) as Info[]; // 16 x [1, K, T]
+  free(be, vt);
+  const y = be.makeOutput([b, oh, ow, k], "float32");
+  fx.wino_output_t(
+    ptr(be, y),
+    b,
+    oh,
+    ow,
+    k,
+    th,
+    tw,
+    opts.bias ? ptr(be, opts.bias) : 0,
+    opts.relu ? 1 : 0,
+    ...mt.map((t) => ptr(be, t)),
+  );
+  free(be, mt);
+  return y;
+}
+
+/** @returns whether a stride-1 3x3 convolution has few enough tiles for transposed products */
+function _fewTiles(xShape: number[], outHeight: number, outWidth: number): boolean {
+  const tiles = xShape[0] * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);
+  return 2 * tiles <= xShape[3];
+}
+
+/**
+ * The input gradient of a stride-1 3x3 convolution with few tiles for its channels, by
+ * transposed F(2x2, 3x3) products with the filter's spatially rotated transform: no rotated,
+ * channel-swapped copy of the filter is made (for 512 x 512 channels that copy alone cost more
+ * than the products). Other shapes return null (the caller convolves with the rotated filter).
+ *
+ * @param dy `[B, OH, OW, K]` @param filter `[3, 3, C, K]` the forward filter
+ * @param opts the forward's padding, and `inputShape` `[B, H, W, C]`
+ * @returns `[B, H, W, C]` or null
+ */
+export function winogradInputGrad(
+  backend: tf.KernelBackend,
+  dy: Info,
+  filter: Info,
+  opts: { padTop: number; padLeft: number; inputShape: number[] },
+): Info | null {
+  const be = backend as WasmBackend;
+  const [, h, w] = opts.inputShape;
+  if (!_fewTiles(dy.shape, h, w)) return null;
+  const fx = _transforms(be);
+  if (!fx) return null;
+  const ut = _filter(be, fx, _entry(be, filter), filter, "2r"); // 16 x [1, C, K]
+  return _transposedConv(be, fx, dy, ut, {
+    padTop: 2 - opts.padTop,
+    padLeft: 2 - opts.padLeft,
+    outHeight: h,
+    outWidth: w,
+  });
 }
 
 /**
@@ -307,7 +397,7 @@ export function winogradFilterGrad(
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
   const vt = Array.from({ length: 16 }, () => be.makeOutput([1, c, tiles], "float32"));
   fx.wino_input_t(
-    _ptr(be, x),
+    ptr(be, x),
     b,
     h,
     w,
@@ -316,18 +406,18 @@ export function winogradFilterGrad(
     opts.padLeft,
     th,
     tw,
-    ...vt.map((t) => _ptr(be, t)),
+    ...vt.map((t) => ptr(be, t)),
   ); // 16 x [1, C, T]
   const z = Array.from({ length: 16 }, () => be.makeOutput([1, tiles, k], "float32"));
-  fx.wino_dy(_ptr(be, dy), b, oh, ow, k, th, tw, ...z.map((t) => _ptr(be, t))); // 16 x [1, T, K]
+  fx.wino_dy(ptr(be, dy), b, oh, ow, k, th, tw, ...z.map((t) => ptr(be, t))); // 16 x [1, T, K]
   const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
   const du = vt.map((a, i) =>
     matMul({ inputs: { a, b: z[i] }, attrs: { transposeA: false, transposeB: false }, backend })
   ) as Info[]; // 16 x [1, C, K]
-  _free(be, [...vt, ...z]);
+  free(be, [...vt, ...z]);
   const dw = be.makeOutput([3, 3, c, k], "float32");
-  fx.wino_filter_grad(_ptr(be, dw), c * k, ...du.map((t) => _ptr(be, t)));
-  _free(be, du);
+  fx.wino_filter_grad(ptr(be, dw), c * k, ...du.map((t) => ptr(be, t)));
+  free(be, du);
   return dw;
 }
 

@@ -4,9 +4,7 @@
  * BatchMatMul; these functions only move data in and out of the Winograd domain, reading and
  * writing tfjs tensors in place: the module imports tfjs-backend-wasm's own memory.
  *
- * Rules that keep that sharing safe (checked by build.sh and tests/winograd_test.ts):
- * no data segment, no static variables, no stack use (no arrays, no spills: everything is
- * straight-line code over scalars and v128 locals).
+ * The rules that keep that sharing safe are in common.h.
  *
  * With B^T, G, A^T the F(2x2, 3x3) matrices of Lavin & Gray (2016):
  *   U = G g G^T       (filter, [3,3,C,K] -> 16 x [C,K])
@@ -16,29 +14,21 @@
  *
  * Build: src/backend/kernels/winograd/build.sh (clang 14+, wasm-ld).
  */
-#include <wasm_simd128.h>
-
-typedef v128_t V;
-#define ADD wasm_f32x4_add
-#define SUB wasm_f32x4_sub
-#define MUL wasm_f32x4_mul
-#define LD(p) wasm_v128_load(p)
-#define ST(p, v) wasm_v128_store(p, v)
-#define EXPORT(name) __attribute__((export_name(name)))
+#include "common.h"
 
 /*
  * Filter transform. g: [3,3,C,K] (tfjs layout), n = C*K (a multiple of 4).
  * u0..u15: [C,K] each, component (a, b) at index 4a + b.
  */
-EXPORT("wino_filter")
-void wino_filter(const float *g, int n, float *u0, float *u1, float *u2, float *u3,
+static inline __attribute__((always_inline)) void filter_taps(
+    const float *g, int step, int n, float *u0, float *u1, float *u2, float *u3,
                  float *u4, float *u5, float *u6, float *u7, float *u8, float *u9,
                  float *u10, float *u11, float *u12, float *u13, float *u14, float *u15) {
   const V h = wasm_f32x4_splat(0.5f);
   for (int e = 0; e < n; e += 4) {
-    V g00 = LD(g + 0 * n + e), g01 = LD(g + 1 * n + e), g02 = LD(g + 2 * n + e);
-    V g10 = LD(g + 3 * n + e), g11 = LD(g + 4 * n + e), g12 = LD(g + 5 * n + e);
-    V g20 = LD(g + 6 * n + e), g21 = LD(g + 7 * n + e), g22 = LD(g + 8 * n + e);
+    V g00 = LD(g + 0 * step + e), g01 = LD(g + 1 * step + e), g02 = LD(g + 2 * step + e);
+    V g10 = LD(g + 3 * step + e), g11 = LD(g + 4 * step + e), g12 = LD(g + 5 * step + e);
+    V g20 = LD(g + 6 * step + e), g21 = LD(g + 7 * step + e), g22 = LD(g + 8 * step + e);
     /* t = G g: rows of 3 */
     V t00 = g00, t01 = g01, t02 = g02;
     V t10 = MUL(h, ADD(ADD(g00, g10), g20)), t11 = MUL(h, ADD(ADD(g01, g11), g21)),
@@ -57,6 +47,86 @@ void wino_filter(const float *g, int n, float *u0, float *u1, float *u2, float *
     ROW(2, u8, u9, u10, u11)
     ROW(3, u12, u13, u14, u15)
 #undef ROW
+  }
+}
+
+EXPORT("wino_filter")
+void wino_filter(const float *g, int n, float *u0, float *u1, float *u2, float *u3,
+                 float *u4, float *u5, float *u6, float *u7, float *u8, float *u9,
+                 float *u10, float *u11, float *u12, float *u13, float *u14, float *u15) {
+  filter_taps(g, n, n, u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15);
+}
+
+/*
+ * The filter transform of g rotated by 180 degrees in space (taps read last to first), the
+ * filter of the input gradient (its channel axes are swapped by using the product transposed).
+ */
+EXPORT("wino_filter_rot")
+void wino_filter_rot(const float *g, int n, float *u0, float *u1, float *u2, float *u3,
+                     float *u4, float *u5, float *u6, float *u7, float *u8, float *u9,
+                     float *u10, float *u11, float *u12, float *u13, float *u14, float *u15) {
+  filter_taps(g + 8 * n, -n, n, u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13,
+              u14, u15);
+}
+
+/* The 16 F(2x2) filter components of one row of taps g00..g22 (3x3), as U<a><b><suffix>. */
+#define FILTER16(sfx, g00, g01, g02, g10, g11, g12, g20, g21, g22)                          \
+  V t00##sfx = g00, t01##sfx = g01, t02##sfx = g02;                                         \
+  V t10##sfx = MUL(h, ADD(ADD(g00, g10), g20)), t11##sfx = MUL(h, ADD(ADD(g01, g11), g21)); \
+  V t12##sfx = MUL(h, ADD(ADD(g02, g12), g22));                                             \
+  V t20##sfx = MUL(h, ADD(SUB(g00, g10), g20)), t21##sfx = MUL(h, ADD(SUB(g01, g11), g21)); \
+  V t22##sfx = MUL(h, ADD(SUB(g02, g12), g22));                                             \
+  V t30##sfx = g20, t31##sfx = g21, t32##sfx = g22;                                         \
+  FILTER_ROW(0, sfx) FILTER_ROW(1, sfx) FILTER_ROW(2, sfx) FILTER_ROW(3, sfx)
+#define FILTER_ROW(r, sfx)                                                                  \
+  V U##r##0##sfx = t##r##0##sfx;                                                            \
+  V U##r##1##sfx = MUL(h, ADD(ADD(t##r##0##sfx, t##r##1##sfx), t##r##2##sfx));              \
+  V U##r##2##sfx = MUL(h, ADD(SUB(t##r##0##sfx, t##r##1##sfx), t##r##2##sfx));              \
+  V U##r##3##sfx = t##r##2##sfx;
+
+/* Stores the 4x4 block rows a..d (lanes along k) transposed: column l goes to p + l*C. */
+#define ST_T(p, a, b, c, d)                                                                 \
+  {                                                                                         \
+    const V _t0 = wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), _t1 = wasm_i32x4_shuffle(c, d, 0, 4, 1, 5); \
+    const V _t2 = wasm_i32x4_shuffle(a, b, 2, 6, 3, 7), _t3 = wasm_i32x4_shuffle(c, d, 2, 6, 3, 7); \
+    ST(p, wasm_i32x4_shuffle(_t0, _t1, 0, 1, 4, 5));                                        \
+    ST(p + C, wasm_i32x4_shuffle(_t0, _t1, 2, 3, 6, 7));                                    \
+    ST(p + 2 * C, wasm_i32x4_shuffle(_t2, _t3, 0, 1, 4, 5));                                \
+    ST(p + 3 * C, wasm_i32x4_shuffle(_t2, _t3, 2, 3, 6, 7));                                \
+  }
+
+/*
+ * Filter transform written transposed: u0..u15 are [K, C] (for products U_k^T V_k^T, where the
+ * operand tfjs repacks on every call is the small activation side). Works on 4x4 blocks of
+ * (input channel, output channel): four rows of taps loaded along k, transformed, and each
+ * component's block transposed in registers. g: [3,3,C,K]; C and K multiples of 4.
+ */
+EXPORT("wino_filter_t")
+void wino_filter_t(const float *g, int C, int K, float *u0, float *u1, float *u2, float *u3,
+                   float *u4, float *u5, float *u6, float *u7, float *u8, float *u9, float *u10,
+                   float *u11, float *u12, float *u13, float *u14, float *u15) {
+  const V h = wasm_f32x4_splat(0.5f);
+  const int n = C * K;
+  for (int c = 0; c < C; c += 4) {
+    for (int k = 0; k < K; k += 4) {
+#define ROWS(sfx, cc)                                                                       \
+  const float *q##sfx = g + (long)(c + cc) * K + k;                                         \
+  FILTER16(sfx, LD(q##sfx), LD(q##sfx + n), LD(q##sfx + 2 * n), LD(q##sfx + 3 * n),         \
+           LD(q##sfx + 4 * n), LD(q##sfx + 5 * n), LD(q##sfx + 6 * n), LD(q##sfx + 7 * n),   \
+           LD(q##sfx + 8 * n))
+      ROWS(_0, 0)
+      ROWS(_1, 1)
+      ROWS(_2, 2)
+      ROWS(_3, 3)
+#undef ROWS
+      const int e = k * C + c;
+#define OUT(a, b, p) ST_T(p + e, U##a##b##_0, U##a##b##_1, U##a##b##_2, U##a##b##_3)
+      OUT(0, 0, u0) OUT(0, 1, u1) OUT(0, 2, u2) OUT(0, 3, u3)
+      OUT(1, 0, u4) OUT(1, 1, u5) OUT(1, 2, u6) OUT(1, 3, u7)
+      OUT(2, 0, u8) OUT(2, 1, u9) OUT(2, 2, u10) OUT(2, 3, u11)
+      OUT(3, 0, u12) OUT(3, 1, u13) OUT(3, 2, u14) OUT(3, 3, u15)
+#undef OUT
+    }
   }
 }
 
@@ -242,18 +312,12 @@ void wino_filter_grad(float *dg, int n, const float *u0, const float *u1, const 
   }
 }
 
-/*
- * Output transform. m0..m15: [B*th*tw, K] each; y: [B,OH,OW,K] NHWC, K a multiple of 4.
- * bias: [K] or 0; relu: 0 or 1. Tile (i, j) writes rows 2i, 2i+1 and columns 2j, 2j+1 that
- * lie inside the output.
- */
-EXPORT("wino_output")
-void wino_output(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
-                 int relu, const float *m0, const float *m1, const float *m2,
-                 const float *m3, const float *m4, const float *m5, const float *m6,
-                 const float *m7, const float *m8, const float *m9, const float *m10,
-                 const float *m11, const float *m12, const float *m13, const float *m14,
-                 const float *m15) {
+static inline __attribute__((always_inline)) void output_tiles(
+    float *y, int B, int OH, int OW, int K, int th, int tw, int T, int transposed,
+    const float *bias, int relu, const float *m0, const float *m1, const float *m2,
+    const float *m3, const float *m4, const float *m5, const float *m6, const float *m7,
+    const float *m8, const float *m9, const float *m10, const float *m11, const float *m12,
+    const float *m13, const float *m14, const float *m15) {
   const V z = wasm_f32x4_splat(0.0f);
   int t = 0;
   for (int b = 0; b < B; b++) {
@@ -265,11 +329,16 @@ void wino_output(float *y, int B, int OH, int OW, int K, int th, int tw, const f
         const int o = t * K;
         for (int k = 0; k < K; k += 4) {
           const int e = o + k;
+          const int f = k * T + t;
+          /* [T, K] rows, or [K, T] (gathered) when transposed */
+#define GET(p) (transposed ? wasm_f32x4_make(p[f], p[f + T], p[f + 2 * T], p[f + 3 * T]) \
+                           : LD(p + e))
           /* s = A^T M (rows) */
-          V a0 = LD(m0 + e), a1 = LD(m1 + e), a2 = LD(m2 + e), a3 = LD(m3 + e);
-          V b0 = LD(m4 + e), b1 = LD(m5 + e), b2 = LD(m6 + e), b3 = LD(m7 + e);
-          V c0 = LD(m8 + e), c1 = LD(m9 + e), c2 = LD(m10 + e), c3 = LD(m11 + e);
-          V d0 = LD(m12 + e), d1 = LD(m13 + e), d2 = LD(m14 + e), d3 = LD(m15 + e);
+          V a0 = GET(m0), a1 = GET(m1), a2 = GET(m2), a3 = GET(m3);
+          V b0 = GET(m4), b1 = GET(m5), b2 = GET(m6), b3 = GET(m7);
+          V c0 = GET(m8), c1 = GET(m9), c2 = GET(m10), c3 = GET(m11);
+          V d0 = GET(m12), d1 = GET(m13), d2 = GET(m14), d3 = GET(m15);
+#undef GET
           V s00 = ADD(ADD(a0, b0), c0), s01 = ADD(ADD(a1, b1), c1);
           V s02 = ADD(ADD(a2, b2), c2), s03 = ADD(ADD(a3, b3), c3);
           V s10 = SUB(SUB(b0, c0), d0), s11 = SUB(SUB(b1, c1), d1);
@@ -295,6 +364,34 @@ void wino_output(float *y, int B, int OH, int OW, int K, int th, int tw, const f
       }
     }
   }
+}
+
+/*
+ * Output transform. m0..m15: [B*th*tw, K] each; y: [B,OH,OW,K] NHWC, K a multiple of 4.
+ * bias: [K] or 0; relu: 0 or 1. Tile (i, j) writes rows 2i, 2i+1 and columns 2j, 2j+1 that
+ * lie inside the output.
+ */
+EXPORT("wino_output")
+void wino_output(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
+                 int relu, const float *m0, const float *m1, const float *m2,
+                 const float *m3, const float *m4, const float *m5, const float *m6,
+                 const float *m7, const float *m8, const float *m9, const float *m10,
+                 const float *m11, const float *m12, const float *m13, const float *m14,
+                 const float *m15) {
+  output_tiles(y, B, OH, OW, K, th, tw, 0, 0, bias, relu, m0, m1, m2, m3, m4, m5, m6, m7, m8,
+               m9, m10, m11, m12, m13, m14, m15);
+}
+
+/* The same from transposed products: m0..m15 are [K, T] with T = B*th*tw. */
+EXPORT("wino_output_t")
+void wino_output_t(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
+                   int relu, const float *m0, const float *m1, const float *m2,
+                   const float *m3, const float *m4, const float *m5, const float *m6,
+                   const float *m7, const float *m8, const float *m9, const float *m10,
+                   const float *m11, const float *m12, const float *m13, const float *m14,
+                   const float *m15) {
+  output_tiles(y, B, OH, OW, K, th, tw, B * th * tw, 1, bias, relu, m0, m1, m2, m3, m4, m5, m6,
+               m7, m8, m9, m10, m11, m12, m13, m14, m15);
 }
 
 /* ---- F(4x4, 3x3): 6x6 tiles, 36 products per tile of 16 outputs (Lavin & Gray, points
