@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import type { tf } from "../../deps.ts";
 import { PLAIN, SHARED } from "./wasm_simd/module.ts";
 
 /** A tensor as a kernel sees it. */
