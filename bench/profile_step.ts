@@ -89,7 +89,7 @@ console.log(JSON.stringify(
     kernel_ms: Math.round(kernelMs),
     outside_kernels_ms: Math.round(wallMs - kernelMs),
     by_kernel: rank(byName),
-    by_kernel_shape: rank(byShape).slice(0, 10),
+    by_kernel_shape: rank(byShape),
   },
   null,
   1,

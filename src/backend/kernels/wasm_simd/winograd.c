@@ -12,7 +12,7 @@
  *   M_k = V_k U_k     (16 matrix products, done by tfjs)
  *   Y = A^T M A       (16 x [T,K] -> 2x2 output tiles, + bias, relu)
  *
- * Build: src/backend/kernels/winograd/build.sh (clang 14+, wasm-ld).
+ * Build: build.sh (clang 14+, wasm-ld).
  */
 #include "common.h"
 
