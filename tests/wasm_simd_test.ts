@@ -50,6 +50,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "bn_grad",
         "bn_norm",
         "bn_stats",
+        "gemm_atb",
         "wino43_filter",
         "wino43_input",
         "wino43_output",

@@ -12,13 +12,14 @@ import {
   setWinograd,
   winogradCacheSize,
   winogradEligible,
+  winogradFilterGradEligible,
   winogradTile,
 } from "../src/backend/kernels/winograd.ts";
 import { maxRelErr } from "./_grad_cases.ts";
 
 type Shape4 = [number, number, number, number];
 
-Deno.test("winogradEligible() and winogradTile() pick the convolutions and tile sizes", () => {
+Deno.test("winogradEligible(), winogradFilterGradEligible() and winogradTile() choose", () => {
   const g = (x: Shape4, f: Shape4, s = 1, d = 1) => ({
     xShape: x,
     filterShape: f,
@@ -33,6 +34,9 @@ Deno.test("winogradEligible() and winogradTile() pick the convolutions and tile 
   assert.equal(winogradEligible(g([32, 16, 16, 64], [3, 3, 64, 62])), false); // K % 4
   assert.equal(winogradEligible(g([32, 16, 16, 16], [3, 3, 16, 16])), false); // too narrow
   assert.equal(winogradEligible(g([1, 4, 4, 64], [3, 3, 64, 64])), false); // too little work
+  // Filter gradient: many tiles per input channel (first stage) yes, few (last stage) no.
+  assert.equal(winogradFilterGradEligible(g([32, 16, 16, 64], [3, 3, 64, 64]), 16, 16), true);
+  assert.equal(winogradFilterGradEligible(g([32, 2, 2, 512], [3, 3, 512, 512]), 2, 2), false);
   assert.equal(winogradTile(16, 16), 4);
   assert.equal(winogradTile(4, 5), 4);
   assert.equal(winogradTile(2, 2), 2);

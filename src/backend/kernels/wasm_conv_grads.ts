@@ -11,16 +11,16 @@
  *   rotated by 180° and its channel axes swapped.
  * - 1×1 convolutions with stride 1 take both gradients as one matrix product.
  * - 3×3 convolutions with stride 1 (when {@link winogradEligible}) take the filter gradient by
- *   Winograd F(2x2, 3x3), `winogradFilterGrad`; their input gradient, a 3×3 stride-1
- *   convolution itself, goes through the Winograd `Conv2D`.
+ *   Winograd F(2x2, 3x3) where the tiles are many (`winogradFilterGrad`), and the input gradient
+ *   by `winogradInputGrad` or, with many tiles, through the Winograd `Conv2D`.
  *
  * @module
  */
 import { tf } from "../../deps.ts";
 import {
-  WINOGRAD_FILTER_GRAD_TILES_PER_CHANNEL,
   winogradEligible,
   winogradFilterGrad,
+  winogradFilterGradEligible,
   winogradInputGrad,
 } from "./winograd.ts";
 
@@ -137,11 +137,7 @@ export function conv2DBackpropFilterWasm(
     dilations: [1, 1] as [number, number],
     dataFormat: attrs.dataFormat,
   };
-  // Winograd's filter gradient is a product with the tile count T as its inner dimension and
-  // a transposed store of the input tiles; both lose to the direct route when T is large
-  // against the channels (measured: equal at T = 32 C, ResNet-18's first stage at 64 px).
-  const tiles = x.shape[0] * Math.ceil(oh / 2) * Math.ceil(ow / 2);
-  if (winogradEligible(geometry) && tiles <= WINOGRAD_FILTER_GRAD_TILES_PER_CHANNEL * cin) {
+  if (winogradFilterGradEligible(geometry, oh, ow)) {
     const dw = winogradFilterGrad(backend, x, dy, { padTop: top, padLeft: left });
     if (dw) return dw;
   }

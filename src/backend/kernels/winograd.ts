@@ -19,7 +19,15 @@
  * @module
  */
 import { tf } from "../../deps.ts";
-import { free, type Info, type Ptr, ptr, simdKernels, type WasmBackend } from "./wasm_simd.ts";
+import {
+  free,
+  type Info,
+  output,
+  type Ptr,
+  ptr,
+  simdKernels,
+  type WasmBackend,
+} from "./wasm_simd.ts";
 
 type DataId = object;
 
@@ -27,6 +35,7 @@ type _Filter = (g: Ptr, n: number, ...u: Ptr[]) => void;
 type _Input = (x: Ptr, b: number, h: number, w: number, c: number, ...rest: number[]) => void;
 type _Output = (y: Ptr, b: number, oh: number, ow: number, k: number, ...rest: number[]) => void;
 interface _Exports {
+  gemm_atb: (a: Ptr, b: Ptr, c: Ptr, k: number, m: number, n: number) => void;
   wino_filter_rot: _Filter;
   wino_filter_t: (g: Ptr, c: number, k: number, ...u: Ptr[]) => void;
   wino_output_t: _Output;
@@ -79,10 +88,12 @@ export const WINOGRAD_MIN_CHANNELS = 32;
 /** @see WINOGRAD_MIN_CHANNELS */
 export const WINOGRAD_MIN_MACS = 2 ** 24;
 /**
- * The filter gradient goes through Winograd only while the 2x2 tiles number at most this many
- * per input channel (see `conv2DBackpropFilterWasm`).
+ * The filter gradient goes through Winograd only while the 2x2 tiles number at least this many
+ * per input channel (see `conv2DBackpropFilterWasm`): its products sum over the tiles, and with
+ * few of them the direct route is as fast (measured with bench/winograd.ts: 1.8x faster at 32
+ * tiles per channel, 1.3x at 0.5, none at 1/16).
  */
-export const WINOGRAD_FILTER_GRAD_TILES_PER_CHANNEL = 16;
+export const WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL = 0.5;
 
 let _enabled = true;
 let _anySize = false;
@@ -119,7 +130,23 @@ export interface ConvGeometry {
   dataFormat: string;
 }
 
-/** @returns whether a convolution (or its filter gradient) runs by Winograd on WASM */
+/**
+ * @returns whether the filter gradient of a convolution with output `outHeight x outWidth` runs
+ * by Winograd: {@link winogradEligible} and enough tiles per input channel
+ * ({@link WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL}; any count under `setWinograd`'s
+ * `anySize`)
+ */
+export function winogradFilterGradEligible(
+  g: ConvGeometry,
+  outHeight: number,
+  outWidth: number,
+): boolean {
+  const tiles = g.xShape[0] * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);
+  return winogradEligible(g) &&
+    (_anySize || tiles >= WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL * g.xShape[3]);
+}
+
+/** @returns whether a convolution (or its input gradient) runs by Winograd on WASM */
 export function winogradEligible(g: ConvGeometry): boolean {
   const [fh, fw, c, k] = g.filterShape;
   const [b, h, w] = g.xShape;
@@ -376,9 +403,9 @@ export function winogradInputGrad(
 /**
  * The filter gradient of a stride-1 3x3 convolution by Winograd F(2x2, 3x3):
  * `dU_k = V_kᵀ Z_k` summed over tiles by 16 matrix products, with `V = Bᵀ d B` the forward's
- * input tiles (written transposed, `[C, T]`) and `Z = A dY Aᵀ` the output gradient's tiles, then
- * `dW = Gᵀ dU G`. The gradient-sized operand (`Z`, `T x K`) is the one XNNPACK packs, so a fresh
- * operand every step costs little, unlike the direct route whose "filter" is the whole `dy`.
+ * input tiles and `Z = A dY Aᵀ` the output gradient's tiles, then `dW = Gᵀ dU G`. The products
+ * are byel's own `gemm_atb` (`wasm_simd/gemm.c`, single-threaded): both operands are new every
+ * step, and XNNPACK would first repack one of them, slower than the product itself.
  *
  * @param x `[B, H, W, C]` the forward input @param dy `[B, OH, OW, K]`
  * @returns `[3, 3, C, K]`, or null when the transforms are unavailable
@@ -395,8 +422,8 @@ export function winogradFilterGrad(
   const [b, h, w, c] = x.shape;
   const [, oh, ow, k] = dy.shape;
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
-  const vt = Array.from({ length: 16 }, () => be.makeOutput([1, c, tiles], "float32"));
-  fx.wino_input_t(
+  const v = Array.from({ length: 16 }, () => output(be, [tiles, c]));
+  fx.wino_input(
     ptr(be, x),
     b,
     h,
@@ -406,16 +433,14 @@ export function winogradFilterGrad(
     opts.padLeft,
     th,
     tw,
-    ...vt.map((t) => ptr(be, t)),
-  ); // 16 x [1, C, T]
-  const z = Array.from({ length: 16 }, () => be.makeOutput([1, tiles, k], "float32"));
-  fx.wino_dy(ptr(be, dy), b, oh, ow, k, th, tw, ...z.map((t) => ptr(be, t))); // 16 x [1, T, K]
-  const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
-  const du = vt.map((a, i) =>
-    matMul({ inputs: { a, b: z[i] }, attrs: { transposeA: false, transposeB: false }, backend })
-  ) as Info[]; // 16 x [1, C, K]
-  free(be, [...vt, ...z]);
-  const dw = be.makeOutput([3, 3, c, k], "float32");
+    ...v.map((t) => ptr(be, t)),
+  ); // 16 x [T, C]
+  const z = Array.from({ length: 16 }, () => output(be, [tiles, k]));
+  fx.wino_dy(ptr(be, dy), b, oh, ow, k, th, tw, ...z.map((t) => ptr(be, t))); // 16 x [T, K]
+  const du = v.map(() => output(be, [c, k]));
+  v.forEach((vi, i) => fx.gemm_atb(ptr(be, vi), ptr(be, z[i]), ptr(be, du[i]), tiles, c, k));
+  free(be, [...v, ...z]); // du: 16 x [C, K]
+  const dw = output(be, [3, 3, c, k]);
   fx.wino_filter_grad(ptr(be, dw), c * k, ...du.map((t) => ptr(be, t)));
   free(be, du);
   return dw;
