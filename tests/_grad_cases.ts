@@ -51,6 +51,7 @@ export const GRAD_CASES: GradCase[] = [
   conv(3, 1, "valid"),
   conv(3, 2, "same"),
   conv(3, 2, "valid"),
+  conv(7, 2, "same"), // the ImageNet stem's shape (on WASM: patches and gemm_atb)
   {
     name: "batchNormTrain (4D)",
     shapes: [[4, 3, 3, 5], [5], [5]],

@@ -23,6 +23,7 @@ import {
   winogradFilterGradEligible,
   winogradInputGrad,
 } from "./winograd.ts";
+import { free, output, ptr, simdKernels } from "./wasm_simd.ts";
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -137,6 +138,8 @@ export function conv2DBackpropFilterWasm(
     dilations: [1, 1] as [number, number],
     dataFormat: attrs.dataFormat,
   };
+  const im2col = _im2colFilterGrad(backend, x, dy, info, attrs.filterShape);
+  if (im2col) return im2col;
   if (winogradFilterGradEligible(geometry, oh, ow)) {
     const dw = winogradFilterGrad(backend, x, dy, { padTop: top, padLeft: left });
     if (dw) return dw;
@@ -153,6 +156,59 @@ export function conv2DBackpropFilterWasm(
   const out = _k(backend, "Transpose", { x: g }, { perm: [1, 2, 0, 3] }); // [FH, FW, Cin, Cout]
   _free(backend, xt, dyt, g);
   return out;
+}
+
+/** Input channels up to which the filter gradient goes through patches (the RGB stem). */
+export const IM2COL_MAX_CHANNELS = 4;
+
+/**
+ * The filter gradient of a convolution with few input channels as one product,
+ * `dW = patchesᵀ · dy`, with byel's `im2col` and `gemm_atb` (`wasm_simd/gemm.c`). The direct
+ * route convolves `x` seen as `[Cin, H, W, N]` with all of `dy` as its filter, which XNNPACK
+ * must repack every step (for the 7x7 stem, 2 M values) and runs as a convolution with a 32x32
+ * kernel over 3 images: slow on both counts.
+ *
+ * @returns `[FH, FW, Cin, Cout]`, or null when it does not apply
+ */
+function _im2colFilterGrad(
+  backend: Backend,
+  x: Info,
+  dy: Info,
+  info: ReturnType<typeof _convInfo>,
+  filterShape: [number, number, number, number],
+): Info | null {
+  const [fh, fw, cin, cout] = filterShape;
+  if (cin > IM2COL_MAX_CHANNELS || cout % 4 !== 0 || info.dilationHeight !== 1) return null;
+  if (info.dilationWidth !== 1) return null;
+  const k = simdKernels(backend);
+  if (!k) return null;
+  const [n, h, w] = x.shape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const rows = n * oh * ow, taps = fh * fw * cin, mp = Math.ceil(taps / 4) * 4;
+  const cols = output(backend, [rows, mp]); // patches
+  k.im2col(
+    ptr(backend, x),
+    n,
+    h,
+    w,
+    cin,
+    fh,
+    fw,
+    sh,
+    sw,
+    info.padInfo.top,
+    info.padInfo.left,
+    oh,
+    ow,
+    mp,
+    ptr(backend, cols),
+  );
+  const dwPadded = output(backend, [mp, cout]);
+  k.gemm_atb(ptr(backend, cols), ptr(backend, dy), ptr(backend, dwPadded), rows, mp, cout);
+  const dw = output(backend, filterShape);
+  k.copy_f32(ptr(backend, dw), ptr(backend, dwPadded), taps * cout); // drop the padding rows
+  free(backend, [cols, dwPadded]);
+  return dw;
 }
 
 /**
