@@ -1,7 +1,8 @@
 /**
  * byel's WebAssembly SIMD module (`src/backend/kernels/wasm_simd/`): the shipped binaries keep
- * the rules that make sharing tfjs's memory safe, and the BatchNorm kernels match the CPU
- * backend's composition of tfjs ops (values, statistics and gradients). The Winograd kernels
+ * the rules that make sharing tfjs's memory safe; the BatchNorm kernels match the CPU backend's
+ * composition of tfjs ops (values, statistics and gradients), and so do the transposed matrix
+ * products. The Winograd kernels
  * have their own file, winograd_test.ts.
  */
 import assert from "node:assert/strict";
@@ -9,6 +10,7 @@ import { tf } from "../src/deps.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { batchNormTrain } from "../src/backend/batch_norm.ts";
 import { wasmBatchNormAvailable } from "../src/backend/kernels/wasm_batch_norm.ts";
+import { transposedMatMul } from "../src/backend/kernels/wasm_matmul.ts";
 import { PLAIN, SHARED } from "../src/backend/kernels/wasm_simd/module.ts";
 import { maxRelErr } from "./_grad_cases.ts";
 
@@ -51,6 +53,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "bn_norm",
         "bn_stats",
         "copy_f32",
+        "gemm_abt",
         "gemm_atb",
         "im2col",
         "wino43_filter",
@@ -120,4 +123,43 @@ Deno.test("a BatchNorm training step on the WASM kernels leaks no tensor", async
   });
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, g, b]);
+});
+
+Deno.test("transposed matrix products on WASM (byel's gemm kernels) match cpu", async () => {
+  const cases: [[number, number], [number, number], boolean, boolean][] = [
+    [[32, 512], [32, 256], true, false], // dense weight gradient xᵀ dy
+    [[32, 256], [512, 256], false, true], // dense input gradient dy Wᵀ
+    [[20, 12], [20, 8], true, false],
+    [[12, 20], [8, 20], false, true],
+    [[6, 5], [6, 3], true, false], // not multiples of 4: tfjs's own kernel
+  ];
+  for (const [sa, sb, ta, tb] of cases) {
+    const run = async (backend: "cpu" | "wasm") => {
+      await selectBackend({ backend, threads: backend === "wasm" ? 1 : undefined });
+      const a = tf.randomNormal(sa, 0, 1, "float32", 1) as tf.Tensor2D;
+      const b = tf.randomNormal(sb, 0, 1, "float32", 2) as tf.Tensor2D;
+      const c = tf.matMul(a, b, ta, tb);
+      const out = await c.data() as Float32Array;
+      tf.dispose([a, b, c]);
+      return out;
+    };
+    const ref = await run("cpu");
+    const got = await run("wasm");
+    const e = maxRelErr(got, ref);
+    assert.ok(e < 1e-5, `${sa} x ${sb} (${ta}, ${tb}): ${e}`);
+  }
+  // The kernels take the multiples of 4 and leave the rest to tfjs.
+  await selectBackend({ backend: "wasm", threads: 1 });
+  const a = tf.ones([1, 8, 4]), b = tf.ones([1, 8, 12]);
+  const args = (x: tf.Tensor, y: tf.Tensor) => ({
+    inputs: { a: x, b: y },
+    backend: tf.backend(),
+    attrs: { transposeA: true, transposeB: false },
+  });
+  const c = transposedMatMul(args(a, b));
+  assert.ok(c);
+  assert.deepEqual(c.shape, [1, 4, 12]);
+  tf.backend().disposeData(c.dataId);
+  assert.equal(transposedMatMul(args(tf.ones([1, 8, 3]), b)), null);
+  tf.dispose([a, b]);
 });

@@ -89,11 +89,12 @@ export const WINOGRAD_MIN_CHANNELS = 32;
 export const WINOGRAD_MIN_MACS = 2 ** 24;
 /**
  * The filter gradient goes through Winograd only while the 2x2 tiles number at least this many
- * per input channel (see `conv2DBackpropFilterWasm`): its products sum over the tiles, and with
- * few of them the direct route is as fast (measured with bench/winograd.ts: 1.8x faster at 32
- * tiles per channel, 1.3x at 0.5, none at 1/16).
+ * per input channel (see `conv2DBackpropFilterWasm`): its products (single-threaded, summing
+ * over the tiles) beat the direct route's two-threaded XNNPACK convolution only when the tiles
+ * are many. Measured in BYEL steps of ResNet-18 at 64 px (bench/profile_step.ts): 2x faster at
+ * 32 tiles per channel (first stage), 0.9x at 4, 0.6x at 0.5.
  */
-export const WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL = 0.5;
+export const WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL = 8;
 
 let _enabled = true;
 let _anySize = false;

@@ -109,3 +109,45 @@ EXPORT("copy_f32")
 void copy_f32(float *dst, const float *src, int n) {
   for (int i = 0; i < n; i += 4) ST(dst + i, LD(src + i));
 }
+
+/*
+ * C = A B^T: A [M, K], B [N, K] row-major (dot products along contiguous rows), C [M, N];
+ * blocks of 4 x 4 outputs with vector accumulators over k, summed across lanes at the end.
+ * tfjs's BatchMatMul takes a transposed right operand only through its scalar path.
+ * M, N and K multiples of 4.
+ */
+static inline __attribute__((always_inline)) float hsum(V v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) +
+         wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3);
+}
+
+EXPORT("gemm_abt")
+void gemm_abt(const float *A, const float *B, float *Cm, int M, int N, int K) {
+  for (int m = 0; m < M; m += 4) {
+    const float *a0 = A + (long)m * K, *a1 = a0 + K, *a2 = a1 + K, *a3 = a2 + K;
+    for (int n = 0; n < N; n += 4) {
+      const float *b0 = B + (long)n * K, *b1 = b0 + K, *b2 = b1 + K, *b3 = b2 + K;
+      V s00 = wasm_f32x4_splat(0.0f), s01 = s00, s02 = s00, s03 = s00;
+      V s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+      V s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+      V s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+      for (int k = 0; k < K; k += 4) {
+        const V x0 = LD(a0 + k), x1 = LD(a1 + k), x2 = LD(a2 + k), x3 = LD(a3 + k);
+        const V y0 = LD(b0 + k), y1 = LD(b1 + k), y2 = LD(b2 + k), y3 = LD(b3 + k);
+        s00 = ADD(s00, MUL(x0, y0)); s01 = ADD(s01, MUL(x0, y1));
+        s02 = ADD(s02, MUL(x0, y2)); s03 = ADD(s03, MUL(x0, y3));
+        s10 = ADD(s10, MUL(x1, y0)); s11 = ADD(s11, MUL(x1, y1));
+        s12 = ADD(s12, MUL(x1, y2)); s13 = ADD(s13, MUL(x1, y3));
+        s20 = ADD(s20, MUL(x2, y0)); s21 = ADD(s21, MUL(x2, y1));
+        s22 = ADD(s22, MUL(x2, y2)); s23 = ADD(s23, MUL(x2, y3));
+        s30 = ADD(s30, MUL(x3, y0)); s31 = ADD(s31, MUL(x3, y1));
+        s32 = ADD(s32, MUL(x3, y2)); s33 = ADD(s33, MUL(x3, y3));
+      }
+      float *c = Cm + (long)m * N + n;
+      ST(c, wasm_f32x4_make(hsum(s00), hsum(s01), hsum(s02), hsum(s03)));
+      ST(c + N, wasm_f32x4_make(hsum(s10), hsum(s11), hsum(s12), hsum(s13)));
+      ST(c + 2 * N, wasm_f32x4_make(hsum(s20), hsum(s21), hsum(s22), hsum(s23)));
+      ST(c + 3 * N, wasm_f32x4_make(hsum(s30), hsum(s31), hsum(s32), hsum(s33)));
+    }
+  }
+}
