@@ -3,7 +3,9 @@
  * with kernel time summed per kernel name (and per name + input shapes for the top entries).
  * On WASM every kernel runs synchronously, so its wall time is its cost; the rest of the step
  * ("outside kernels") is JavaScript: the gradient tape, tidy scopes and the plain-JS max-pool
- * gradient.
+ * gradient. On WebGPU the times are GPU times per kernel from timestamp queries (byel requests
+ * `timestamp-query` where the adapter has it; `kernel_time` says which kind the numbers are),
+ * the way to see where a real GPU spends a step: `--backend webgpu`.
  *
  *   deno run -A bench/profile_step.ts [--backend wasm] [--kind byel] [--width 1] [--size 64]
  *        [--batch 32] [--threads 2] [--top 15] [--no-winograd]
@@ -70,6 +72,10 @@ for (const k of prof.kernels) {
   }
 }
 const kernelMs = [...byName.values()].reduce((s, e) => s + e.ms, 0);
+const timestamps = (tf.backend() as { supportTimestampQuery?: boolean }).supportTimestampQuery;
+const kernelTime = info.name === "webgpu"
+  ? (timestamps ? "gpu (timestamp-query)" : "unavailable: no timestamp-query, times are 0")
+  : "wall (kernels run synchronously)";
 const top = Number(values.top);
 const rank = (m: Map<string, { ms: number; calls: number }>) =>
   [...m].sort((a, b) => b[1].ms - a[1].ms).slice(0, top).map(([key, e]) => ({
@@ -85,6 +91,7 @@ console.log(JSON.stringify(
     kind: values.kind,
     net: `r18-w${values.width}/${values.size}`,
     batch: Number(values.batch),
+    kernel_time: kernelTime,
     wall_ms: Math.round(wallMs),
     kernel_ms: Math.round(kernelMs),
     outside_kernels_ms: Math.round(wallMs - kernelMs),

@@ -25,6 +25,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "the webgpu device has timestamp-query where the adapter does; tf.profile gets GPU times",
+  ...SAN,
+  fn: async () => {
+    const gpuAdapter = await navigator.gpu.requestAdapter();
+    const listed = gpuAdapter!.features.has("timestamp-query");
+    await selectBackend({ backend: "webgpu" });
+    const backend = tf.backend() as unknown as { supportTimestampQuery: boolean };
+    assert.equal(backend.supportTimestampQuery, listed);
+    if (!listed) return;
+    const x = tf.randomNormal([4, 32, 32, 16]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 16, 16]) as tf.Tensor4D;
+    const prof = await tf.profile(async () => {
+      const y = tf.conv2d(x, w, 1, "same");
+      await y.data();
+      y.dispose();
+    });
+    const conv = prof.kernels.find((k) => k.name === "Conv2D");
+    assert.ok(conv, "Conv2D profiled");
+    assert.ok(Number(await conv.kernelTimeMs) > 0, "a GPU time, not the zero tfjs reports without");
+    tf.dispose([x, w]);
+  },
+});
+
+Deno.test({
   name: "dataSync() on webgpu fails with a message naming the async API",
   ...SAN,
   fn: async () => {

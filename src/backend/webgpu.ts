@@ -4,8 +4,9 @@
  * tfjs-backend-webgpu 4.22 registers a factory that fails in Deno on real GPUs: it asks for the
  * feature `['bgra8unorm-storage']` (an array, so "can not be converted to an enum"), and reusing
  * an adapter after a device was made from it fails ("The adapter cannot be reused"). We replace
- * that factory with one that requests a fresh adapter and a device with no optional features
- * (the backend checks `device.features` itself) and the adapter's own limits.
+ * that factory with one that requests a fresh adapter and a device with the adapter's own limits
+ * and, where the adapter lists it, `timestamp-query` (so that `tf.profile` reports GPU time per
+ * kernel; a failed request falls back to a fresh adapter and no optional features).
  *
  * @module
  */
@@ -57,11 +58,14 @@ function _summary(adapter: GPUAdapter): AdapterSummary {
   };
 }
 
-async function _createBackend(): Promise<tf.KernelBackend> {
-  const adapter = await navigator.gpu.requestAdapter(_ADAPTER_OPTIONS);
-  if (!adapter) throw new Error("no WebGPU adapter");
+/** Optional features byel asks for when the adapter has them: GPU timings for profiling. */
+export const WEBGPU_FEATURES = ["timestamp-query"] as const;
+
+/** @returns a device on `adapter` with its own limits and `features` */
+function _requestDevice(adapter: GPUAdapter, features: GPUFeatureName[]): Promise<GPUDevice> {
   const l = adapter.limits;
-  const device = await adapter.requestDevice({
+  return adapter.requestDevice({
+    requiredFeatures: features,
     requiredLimits: {
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
@@ -71,6 +75,24 @@ async function _createBackend(): Promise<tf.KernelBackend> {
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
     },
   });
+}
+
+async function _createBackend(): Promise<tf.KernelBackend> {
+  let adapter = await navigator.gpu.requestAdapter(_ADAPTER_OPTIONS);
+  if (!adapter) throw new Error("no WebGPU adapter");
+  // Only features this adapter lists (Deno rejects names it does not know), one at a time as
+  // plain strings; `timestamp-query` gives tf.profile GPU times per kernel.
+  const features = WEBGPU_FEATURES.filter((f) => adapter!.features.has(f)) as GPUFeatureName[];
+  let device: GPUDevice;
+  try {
+    device = await _requestDevice(adapter, features);
+  } catch (e) {
+    if (features.length === 0) throw e;
+    // A failed request can invalidate the adapter: start again from a fresh one, no features.
+    adapter = await navigator.gpu.requestAdapter(_ADAPTER_OPTIONS);
+    if (!adapter) throw new Error("no WebGPU adapter");
+    device = await _requestDevice(adapter, []);
+  }
   // deno-lint-ignore no-explicit-any
   return new tfwebgpu.WebGPUBackend(device as any, adapter.info as any) as tf.KernelBackend;
 }
