@@ -4,6 +4,7 @@
  * exits by itself.
  */
 import assert from "node:assert/strict";
+import { evalJson, repoUrl } from "./_eval_script.ts";
 import { tf, tfwasm } from "../src/deps.ts";
 import { logicalCores, selectBackend, wasmThreadsSupported } from "../src/backend/select.ts";
 
@@ -55,21 +56,12 @@ Deno.test({
   name: "a script that starts threaded WASM exits by itself",
   ignore: !wasmThreadsSupported() || logicalCores() < 2,
   fn: async () => {
-    const url = new URL("../src/backend/select.ts", import.meta.url).href;
-    const deps = new URL("../src/deps.ts", import.meta.url).href;
-    const code = `import { selectBackend } from "${url}"; import { tf } from "${deps}";
+    const code = `import { selectBackend } from "${repoUrl("src/backend/select.ts")}";
+      import { tf } from "${repoUrl("src/deps.ts")}";
       const info = await selectBackend({ backend: "wasm" });
       const s = tf.sum(tf.matMul(tf.ones([64, 64]), tf.ones([64, 64]))).dataSync()[0];
       console.log(JSON.stringify({ threads: info.threads, s }));`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--no-config", code],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    const text = new TextDecoder().decode(out.stdout).trim();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.deepEqual(JSON.parse(text.split("\n").pop()!), {
+    assert.deepEqual(await evalJson(code), {
       threads: Math.min(8, logicalCores()),
       s: 64 * 64 * 64,
     });

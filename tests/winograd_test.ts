@@ -5,6 +5,7 @@
  * with it; tiny convolutions stay on tfjs's kernel.
  */
 import assert from "node:assert/strict";
+import { evalJson, repoUrl } from "./_eval_script.ts";
 import { tf } from "../src/deps.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import {
@@ -164,11 +165,9 @@ Deno.test({
   name: "Winograd on threaded WASM (shared memory module) matches tfjs's convolution",
   ignore: (navigator.hardwareConcurrency ?? 1) < 2,
   fn: async () => {
-    const sel = new URL("../src/backend/select.ts", import.meta.url).href;
-    const wino = new URL("../src/backend/kernels/winograd.ts", import.meta.url).href;
-    const deps = new URL("../src/deps.ts", import.meta.url).href;
-    const code = `import { selectBackend } from "${sel}"; import { tf } from "${deps}";
-      import { setWinograd } from "${wino}";
+    const code = `import { selectBackend } from "${repoUrl("src/backend/select.ts")}";
+      import { tf } from "${repoUrl("src/deps.ts")}";
+      import { setWinograd } from "${repoUrl("src/backend/kernels/winograd.ts")}";
       const info = await selectBackend({ backend: "wasm", threads: 2 });
       const shared = tf.backend().wasm.wasmMemory?.buffer instanceof SharedArrayBuffer;
       const x = tf.randomNormal([8, 16, 16, 64], 0, 1, "float32", 1);
@@ -182,15 +181,7 @@ Deno.test({
         if (w[i] !== d[i]) diff++;
       }
       console.log(JSON.stringify({ threads: info.threads, shared, e, diff }));`;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--no-config", code],
-      stdout: "piped",
-      stderr: "piped",
-      signal: AbortSignal.timeout(60_000),
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const text = new TextDecoder().decode(out.stdout).trim();
-    const r = JSON.parse(text.split("\n").pop()!);
+    const r = await evalJson(code) as { threads: number; shared: boolean; diff: number; e: number };
     assert.equal(r.threads, 2);
     assert.equal(r.shared, true);
     assert.ok(r.diff > 0, "Winograd did not run");

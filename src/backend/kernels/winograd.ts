@@ -260,8 +260,6 @@ export function winogradConv2d(
   const be = backend as WasmBackend;
   const fx = _transforms(be);
   if (!fx) return null;
-  const [b, h, w, c] = x.shape;
-  const k = filter.shape[3];
   const { outHeight: oh, outWidth: ow } = opts;
   const entry = _entry(be, filter);
   entry.uses++;
@@ -274,28 +272,53 @@ export function winogradConv2d(
     return _transposedConv(be, fx, x, _filter(be, fx, entry, filter, "2t"), opts);
   }
   const f = _variant(fx, winogradTile(oh, ow));
-  const th = Math.ceil(oh / f.m), tw = Math.ceil(ow / f.m), tiles = b * th * tw;
   const u = _filter(be, fx, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
-  const v = Array.from({ length: f.products }, () => be.makeOutput([1, tiles, c], "float32"));
-  f.input(
-    ptr(be, x),
-    b,
-    h,
-    w,
-    c,
-    opts.padTop,
-    opts.padLeft,
-    th,
-    tw,
-    ...v.map((t) => ptr(be, t)),
-  ); // P x [1, T, C]
+  return _pipeline(be, x, u, opts, { m: f.m, input: f.input, output: f.output, transposed: false });
+}
+
+/** Runs an input transform of `x` into the tile matrices `v` (th x tw tiles per image). */
+function _inputTiles(
+  be: WasmBackend,
+  input: _Input,
+  x: Info,
+  at: { padTop: number; padLeft: number; th: number; tw: number },
+  v: Info[],
+): void {
+  const [b, h, w, c] = x.shape;
+  const rest = [at.padTop, at.padLeft, at.th, at.tw, ...v.map((t) => ptr(be, t))];
+  input(ptr(be, x), b, h, w, c, ...rest);
+}
+
+/**
+ * Input transform, products, output transform of a stride-1 3x3 convolution. Plain layout:
+ * `V_k` `[1, T, C]` times `u_k` `[1, C, K]`. Transposed (`m` = 2): `u_k` `[1, K, C]` times `V_kᵀ`
+ * `[1, C, T]`, so that the tile side is the operand XNNPACK packs.
+ */
+function _pipeline(
+  be: WasmBackend,
+  x: Info,
+  u: Info[],
+  opts: Parameters<typeof winogradConv2d>[3],
+  step: { m: 2 | 4; input: _Input; output: _Output; transposed: boolean },
+): Info {
+  const [b, , , c] = x.shape;
+  const { m, transposed } = step;
+  const k = transposed ? u[0].shape[1] : u[0].shape[2];
+  const { outHeight: oh, outWidth: ow } = opts;
+  const th = Math.ceil(oh / m), tw = Math.ceil(ow / m), tiles = b * th * tw;
+  const v = u.map(() => output(be, transposed ? [1, c, tiles] : [1, tiles, c]));
+  _inputTiles(be, step.input, x, { ...opts, th, tw }, v);
   const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
-  const m = v.map((a, i) =>
-    matMul({ inputs: { a, b: u[i] }, attrs: { transposeA: false, transposeB: false }, backend })
-  ) as Info[]; // P x [1, T, K]
+  const products = v.map((vi, i) =>
+    matMul({
+      inputs: transposed ? { a: u[i], b: vi } : { a: vi, b: u[i] },
+      attrs: { transposeA: false, transposeB: false },
+      backend: be,
+    })
+  ) as Info[]; // P x [1, T, K], or [1, K, T] transposed
   free(be, v);
-  const y = be.makeOutput([b, oh, ow, k], "float32");
-  f.output(
+  const y = output(be, [b, oh, ow, k]);
+  step.output(
     ptr(be, y),
     b,
     oh,
@@ -305,16 +328,13 @@ export function winogradConv2d(
     tw,
     opts.bias ? ptr(be, opts.bias) : 0,
     opts.relu ? 1 : 0,
-    ...m.map((t) => ptr(be, t)),
+    ...products.map((t) => ptr(be, t)),
   );
-  free(be, m);
+  free(be, products);
   return y;
 }
 
-/**
- * A stride-1 3x3 convolution by F(2x2, 3x3) with transposed products `M_kᵀ = U_kᵀ V_kᵀ`:
- * `ut` are the `[1, K, C]` transposed filter transforms (K output channels).
- */
+/** F(2x2, 3x3) with transposed products; `ut` are `[1, K, C]` transforms. */
 function _transposedConv(
   be: WasmBackend,
   fx: _Exports,
@@ -322,47 +342,8 @@ function _transposedConv(
   ut: Info[],
   opts: Parameters<typeof winogradConv2d>[3],
 ): Info {
-  const [b, h, w, c] = x.shape;
-  const k = ut[0].shape[1];
-  const { outHeight: oh, outWidth: ow } = opts;
-  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
-  const vt = Array.from({ length: 16 }, () => be.makeOutput([1, c, tiles], "float32"));
-  fx.wino_input_t(
-    ptr(be, x),
-    b,
-    h,
-    w,
-    c,
-    opts.padTop,
-    opts.padLeft,
-    th,
-    tw,
-    ...vt.map((t) => ptr(be, t)),
-  ); // 16 x [1, C, T]
-  const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
-  const mt = ut.map((a, i) =>
-    matMul({
-      inputs: { a, b: vt[i] },
-      attrs: { transposeA: false, transposeB: false },
-      backend: be,
-    })
-  ) as Info[]; // 16 x [1, K, T]
-  free(be, vt);
-  const y = be.makeOutput([b, oh, ow, k], "float32");
-  fx.wino_output_t(
-    ptr(be, y),
-    b,
-    oh,
-    ow,
-    k,
-    th,
-    tw,
-    opts.bias ? ptr(be, opts.bias) : 0,
-    opts.relu ? 1 : 0,
-    ...mt.map((t) => ptr(be, t)),
-  );
-  free(be, mt);
-  return y;
+  const step = { m: 2 as const, input: fx.wino_input_t, output: fx.wino_output_t };
+  return _pipeline(be, x, ut, opts, { ...step, transposed: true });
 }
 
 /** @returns whether a stride-1 3x3 convolution has few enough tiles for transposed products */
@@ -420,22 +401,11 @@ export function winogradFilterGrad(
   const be = backend as WasmBackend;
   const fx = _transforms(be);
   if (!fx) return null;
-  const [b, h, w, c] = x.shape;
+  const [b, , , c] = x.shape;
   const [, oh, ow, k] = dy.shape;
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
   const v = Array.from({ length: 16 }, () => output(be, [tiles, c]));
-  fx.wino_input(
-    ptr(be, x),
-    b,
-    h,
-    w,
-    c,
-    opts.padTop,
-    opts.padLeft,
-    th,
-    tw,
-    ...v.map((t) => ptr(be, t)),
-  ); // 16 x [T, C]
+  _inputTiles(be, fx.wino_input, x, { ...opts, th, tw }, v); // 16 x [T, C]
   const z = Array.from({ length: 16 }, () => output(be, [tiles, k]));
   fx.wino_dy(ptr(be, dy), b, oh, ow, k, th, tw, ...z.map((t) => ptr(be, t))); // 16 x [T, K]
   const du = v.map(() => output(be, [c, k]));
