@@ -231,6 +231,15 @@ function _filter(
 }
 
 /**
+ * Multiply-adds per product below which a new filter's convolution is left to tfjs: each
+ * product with an operand XNNPACK has not seen creates an operator (measured at about 0.4 ms
+ * each, whatever the size), so 16 or 36 small products cost more than one direct convolution
+ * (ResNet-18 x0.25 in training: 6 ms direct, 40 ms by Winograd). Filters in use again
+ * (evaluation) have their operators cached and take Winograd at any size.
+ */
+export const WINOGRAD_MIN_PRODUCT_MACS = 2 ** 21;
+
+/**
  * A filter used at most this many times runs in the transposed form when its tiles are few
  * (see {@link winogradConv2d}); from then on, the packed-weights form pays off.
  */
@@ -242,7 +251,8 @@ const _TRANSPOSED_MAX_USES = 2;
  *
  * @param x `[B, H, W, C]` @param filter `[3, 3, C, K]`
  * @param opts `pad` top and left, `out` the output height and width
- * @returns `[B, OH, OW, K]`, or null when the transforms are unavailable
+ * @returns `[B, OH, OW, K]`, or null when the transforms are unavailable or tfjs's convolution
+ * is the better choice (a new filter and small products: {@link WINOGRAD_MIN_PRODUCT_MACS})
  */
 export function winogradConv2d(
   backend: tf.KernelBackend,
@@ -268,10 +278,16 @@ export function winogradConv2d(
   // packing took 4x the product itself). Then the products run transposed,
   // M_kᵀ = U_kᵀ V_kᵀ, so the small T x C tile matrix is the packed side. A filter in use
   // again and again (evaluation) goes back to the packed-filter form once its packing is paid.
-  if (_fewTiles(x.shape, oh, ow) && entry.uses <= _TRANSPOSED_MAX_USES) {
+  const fresh = entry.uses <= _TRANSPOSED_MAX_USES;
+  const [b, , , c] = x.shape, k = filter.shape[3];
+  if (fresh && _fewTiles(x.shape, oh, ow)) {
+    if (_tiles(b, oh, ow, 2) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return null;
     return _transposedConv(be, fx, x, _filter(be, fx, entry, filter, "2t"), opts);
   }
   const f = _variant(fx, winogradTile(oh, ow));
+  if (fresh && _tiles(b, oh, ow, f.m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) {
+    return null;
+  }
   const u = _filter(be, fx, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
   return _pipeline(be, x, u, opts, { m: f.m, input: f.input, output: f.output, transposed: false });
 }
@@ -346,6 +362,11 @@ function _transposedConv(
   return _pipeline(be, x, ut, opts, { ...step, transposed: true });
 }
 
+/** @returns the tile count of `b` outputs of `oh x ow` in `m x m` tiles (rows of a product) */
+function _tiles(b: number, oh: number, ow: number, m: number): number {
+  return b * Math.ceil(oh / m) * Math.ceil(ow / m);
+}
+
 /** @returns whether a stride-1 3x3 convolution has few enough tiles for transposed products */
 function _fewTiles(xShape: number[], outHeight: number, outWidth: number): boolean {
   const tiles = xShape[0] * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);
@@ -369,8 +390,10 @@ export function winogradInputGrad(
   opts: { padTop: number; padLeft: number; inputShape: number[] },
 ): Info | null {
   const be = backend as WasmBackend;
-  const [, h, w] = opts.inputShape;
+  const [b, h, w, c] = opts.inputShape;
   if (!_fewTiles(dy.shape, h, w)) return null;
+  const small = _tiles(b, h, w, 2) * c * dy.shape[3] < WINOGRAD_MIN_PRODUCT_MACS;
+  if (small && !_anySize) return null; // a new filter every call: see WINOGRAD_MIN_PRODUCT_MACS
   const fx = _transforms(be);
   if (!fx) return null;
   const ut = _filter(be, fx, _entry(be, filter), filter, "2r"); // 16 x [1, C, K]
