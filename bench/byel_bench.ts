@@ -11,7 +11,7 @@
  *        [--memory-steps 4] [--software-gpu]
  *
  * The first two steps of every row are a warm-up (kernel set-up, shader compilation,
- * WebAssembly tier-up) and not timed; then at least `--steps` are timed, and fast rows go on
+ * operator creation, filter transforms) and not timed; then at least `--steps` are timed, and fast rows go on
  * until 2 s of timed work; the row reports the median of the timed steps. Backends that cannot start are reported with
  * their reason; a software WebGPU adapter (llvmpipe) is skipped unless `--software-gpu`. A BYEL
  * "image" is one pair of views.
@@ -55,7 +55,7 @@ export function rowName(kind: StepKind, arch: ArchConfig): string {
 
 /**
  * Timing protocol, shared with bench/reference_torch.py: untimed warm-up steps (kernel set-up,
- * shader compilation, WebAssembly tier-up), then at least `--steps` timed ones and, for fast
+ * shader compilation, XNNPACK operators, filter transforms), then at least `--steps` timed ones and, for fast
  * steps, more until this much timed work (at most `MAX_TIMED_STEPS`), so that a median is not
  * three samples of a noisy machine.
  */
