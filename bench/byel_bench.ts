@@ -10,10 +10,10 @@
  *        [--kinds supervised,byel,inference] [--batch 32] [--steps 3] [--threads N]
  *        [--memory-steps 4] [--software-gpu]
  *
- * The first two steps of every row are a warm-up (kernel set-up, shader compilation,
- * operator creation, filter transforms) and not timed; then at least `--steps` are timed, and fast rows go on
- * until 2 s of timed work; the row reports the median of the timed steps. Backends that cannot start are reported with
- * their reason; a software WebGPU adapter (llvmpipe) is skipped unless `--software-gpu`. A BYEL
+ * The first two steps of every row are a warm-up (kernel set-up, shader compilation, operator
+ * creation, filter transforms) and not timed; then at least `--steps` are timed, and fast rows go
+ * on until 2 s of timed work; the row reports the median of the timed steps. Backends that cannot
+ * start are reported with their reason; a software WebGPU adapter (llvmpipe) is skipped unless `--software-gpu`. A BYEL
  * "image" is one pair of views.
  *
  * @module
@@ -55,8 +55,8 @@ export function rowName(kind: StepKind, arch: ArchConfig): string {
 
 /**
  * Timing protocol, shared with bench/reference_torch.py: untimed warm-up steps (kernel set-up,
- * shader compilation, XNNPACK operators, filter transforms), then at least `--steps` timed ones and, for fast
- * steps, more until this much timed work (at most `MAX_TIMED_STEPS`), so that a median is not
+ * shader compilation, XNNPACK operators, filter transforms), then at least `--steps` timed ones
+ * and, for fast steps, more until this much timed work (at most `MAX_TIMED_STEPS`), so that a median is not
  * three samples of a noisy machine.
  */
 const WARMUP_STEPS = 2;
