@@ -13,8 +13,8 @@
  * The first two steps of every row are a warm-up (kernel set-up, shader compilation, operator
  * creation, filter transforms) and not timed; then at least `--steps` are timed, and fast rows go
  * on until 2 s of timed work; the row reports the median of the timed steps. Backends that cannot
- * start are reported with their reason; a software WebGPU adapter (llvmpipe) is skipped unless `--software-gpu`. A BYEL
- * "image" is one pair of views.
+ * start are reported with their reason; a software WebGPU adapter (llvmpipe) is skipped unless
+ * `--software-gpu`. A BYEL "image" is one pair of views.
  *
  * @module
  */
