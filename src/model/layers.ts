@@ -80,7 +80,7 @@ export function conv(
  * `β − μ·γ/√(σ²+ε)`, computed once per weight version and cached on the record) and run as one
  * fused convolution with bias and relu: the same function with two elementwise passes fewer.
  *
- * @param p record @param convName conv layer @param bnName its BatchNorm
+ * @param p record @param names the conv layer and its BatchNorm
  * @param x `[B, H, W, cin]`
  * @returns `[B, H', W', cout]`
  */

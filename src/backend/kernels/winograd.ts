@@ -6,10 +6,12 @@
  *
  * The three transforms (filter, input tiles, output tiles; `wasm_simd/winograd.c`) are our own
  * WebAssembly SIMD code (`wasm_simd.ts`), instantiated on tfjs-backend-wasm's own memory so they
- * read and write tensors in place; the 16 matrix products between them run on tfjs's XNNPACK `BatchMatMul`
- * (SIMD, multi-threaded), one per product. Transformed filters are cached per filter tensor: a weight used by
- * several convolutions in a step (two views, or every batch of an evaluation) is transformed
- * once.
+ * read and write tensors in place; the 16 or 36 matrix products between them run on tfjs's
+ * XNNPACK `BatchMatMul` (SIMD, multi-threaded). Transformed filters are cached per filter
+ * tensor: a weight used by several convolutions in a step (two views, or every batch of an
+ * evaluation) is transformed once. For a new filter, the products run transposed where the tiles
+ * are few, and not at all (tfjs's convolution instead) where they are small; the filter gradient
+ * uses byel's own product (`winogradFilterGrad`).
  *
  * `Conv2D` and `FusedConv2D` (linear or relu, optional bias) on WASM go through here when the
  * convolution qualifies ({@link winogradEligible}); every other call goes to tfjs's kernel.
