@@ -55,7 +55,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "copy_f32",
         "gemm_abt",
         "gemm_atb",
-        "im2col",
+        "patch_filter_grad",
         "wino43_filter",
         "wino43_input",
         "wino43_output",

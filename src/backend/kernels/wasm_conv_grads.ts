@@ -138,8 +138,8 @@ export function conv2DBackpropFilterWasm(
     dilations: [1, 1] as [number, number],
     dataFormat: attrs.dataFormat,
   };
-  const im2col = _im2colFilterGrad(backend, x, dy, info, attrs.filterShape);
-  if (im2col) return im2col;
+  const patches = _patchFilterGrad(backend, x, dy, info, attrs.filterShape);
+  if (patches) return patches;
   if (winogradFilterGradEligible(geometry, oh, ow)) {
     const dw = winogradFilterGrad(backend, x, dy, { padTop: top, padLeft: left });
     if (dw) return dw;
@@ -159,18 +159,21 @@ export function conv2DBackpropFilterWasm(
 }
 
 /** Input channels up to which the filter gradient goes through patches (the RGB stem). */
-export const IM2COL_MAX_CHANNELS = 4;
+export const PATCH_MAX_CHANNELS = 4;
+/** Patch rows per block in `patch_filter_grad` (its `KC`, `wasm_simd/gemm.c`). */
+const PATCH_ROWS = 256;
 
 /**
  * The filter gradient of a convolution with few input channels as one product,
- * `dW = patchesᵀ · dy`, with byel's `im2col` and `gemm_atb` (`wasm_simd/gemm.c`). The direct
+ * `dW = patchesᵀ · dy`, by byel's `patch_filter_grad` (`wasm_simd/gemm.c`), which builds the
+ * patches a block of rows at a time next to the product. The direct
  * route convolves `x` seen as `[Cin, H, W, N]` with all of `dy` as its filter, which XNNPACK
  * must repack every step (for the 7x7 stem, 2 M values) and runs as a convolution with a 32x32
  * kernel over 3 images: slow on both counts.
  *
  * @returns `[FH, FW, Cin, Cout]`, or null when it does not apply
  */
-function _im2colFilterGrad(
+function _patchFilterGrad(
   backend: Backend,
   x: Info,
   dy: Info,
@@ -178,15 +181,16 @@ function _im2colFilterGrad(
   filterShape: [number, number, number, number],
 ): Info | null {
   const [fh, fw, cin, cout] = filterShape;
-  if (cin > IM2COL_MAX_CHANNELS || cout % 4 !== 0 || info.dilationHeight !== 1) return null;
+  if (cin > PATCH_MAX_CHANNELS || cout % 4 !== 0 || info.dilationHeight !== 1) return null;
   if (info.dilationWidth !== 1) return null;
   const k = simdKernels(backend);
   if (!k) return null;
   const [n, h, w] = x.shape;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-  const rows = n * oh * ow, taps = fh * fw * cin, mp = Math.ceil(taps / 4) * 4;
-  const cols = output(backend, [rows, mp]); // patches
-  k.im2col(
+  const taps = fh * fw * cin, mp = Math.ceil(taps / 4) * 4;
+  const scratch = output(backend, [PATCH_ROWS, mp]); // patches, a block of rows at a time
+  const dwPadded = output(backend, [mp, cout]);
+  k.patch_filter_grad(
     ptr(backend, x),
     n,
     h,
@@ -201,13 +205,14 @@ function _im2colFilterGrad(
     oh,
     ow,
     mp,
-    ptr(backend, cols),
+    ptr(backend, dy),
+    cout,
+    ptr(backend, scratch),
+    ptr(backend, dwPadded),
   );
-  const dwPadded = output(backend, [mp, cout]);
-  k.gemm_atb(ptr(backend, cols), ptr(backend, dy), ptr(backend, dwPadded), rows, mp, cout);
   const dw = output(backend, filterShape);
   k.copy_f32(ptr(backend, dw), ptr(backend, dwPadded), taps * cout); // drop the padding rows
-  free(backend, [cols, dwPadded]);
+  free(backend, [scratch, dwPadded]);
   return dw;
 }
 
