@@ -166,10 +166,10 @@ const PATCH_ROWS = 256;
 /**
  * The filter gradient of a convolution with few input channels as one product,
  * `dW = patchesᵀ · dy`, by byel's `patch_filter_grad` (`wasm_simd/gemm.c`), which builds the
- * patches a block of rows at a time next to the product. The direct
- * route convolves `x` seen as `[Cin, H, W, N]` with all of `dy` as its filter, which XNNPACK
- * must repack every step (for the 7x7 stem, 2 M values) and runs as a convolution with a 32x32
- * kernel over 3 images: slow on both counts.
+ * patches a block of rows at a time next to the product. The direct route convolves `x` seen as
+ * `[Cin, H, W, N]` with all of `dy` as its filter, which XNNPACK must repack every step (for the
+ * 7x7 stem, 2 M values) and runs as a convolution with a 32x32 kernel over 3 images: slow on both
+ * counts.
  *
  * @returns `[FH, FW, Cin, Cout]`, or null when it does not apply
  */
