@@ -18,6 +18,7 @@
  */
 import { tf } from "../../deps.ts";
 import {
+  type ConvGeometry,
   winogradEligible,
   winogradFilterGrad,
   winogradFilterGradEligible,
@@ -108,6 +109,16 @@ function _nhwcConvInfo(
   return _convInfo(xShape, filterShape, attrs);
 }
 
+/** @returns the geometry the Winograd checks take, for a convolution without dilation */
+function _geometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: [number, number],
+  dataFormat: string,
+): ConvGeometry {
+  return { xShape, filterShape, strides, dilations: [1, 1], dataFormat };
+}
+
 /** `Conv2DBackpropFilter` (NHWC, dilation 1) on WASM. */
 export function conv2DBackpropFilterWasm(
   args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap },
@@ -131,13 +142,7 @@ export function conv2DBackpropFilterWasm(
     _free(backend, a, b, m);
     return out;
   }
-  const geometry = {
-    xShape: x.shape,
-    filterShape: attrs.filterShape,
-    strides: [sh, sw] as [number, number],
-    dilations: [1, 1] as [number, number],
-    dataFormat: attrs.dataFormat,
-  };
+  const geometry = _geometry(x.shape, attrs.filterShape, [sh, sw], attrs.dataFormat);
   const patches = _patchFilterGrad(backend, x, dy, info, attrs.filterShape);
   if (patches) return patches;
   if (winogradFilterGradEligible(geometry, oh, ow)) {
@@ -272,13 +277,8 @@ export function conv2DBackpropInputWasm(
     _free(backend, a, b, m);
     return out;
   }
-  const geometry = {
-    xShape: dy.shape,
-    filterShape: [fh, fw, cout, cin],
-    strides: [sh, sw] as [number, number],
-    dilations: [1, 1] as [number, number],
-    dataFormat: attrs.dataFormat,
-  };
+  // The input gradient as a convolution of dy with the rotated, channel-swapped filter.
+  const geometry = _geometry(dy.shape, [fh, fw, cout, cin], [sh, sw], attrs.dataFormat);
   if (winogradEligible(geometry)) {
     const dx = winogradInputGrad(backend, dy, filter, {
       padTop: top,

@@ -7,10 +7,8 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
 import { type Info, output, ptr, simdKernels } from "./wasm_simd.ts";
-
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+import { interposeWasmKernel, type KernelArgs } from "./interpose.ts";
 
 /** @returns `[rows, cols]` of a matrix given as `[rows, cols]` or `[1, rows, cols]`, else null */
 function _matrix(t: Info): [number, number] | null {
@@ -24,7 +22,7 @@ function _matrix(t: Info): [number, number] | null {
  * @returns the product by byel's kernels for one matrix pair (`[R, C]` or `[1, R, C]`, every
  * dimension a multiple of 4, exactly one operand transposed), or null (tfjs's kernel then runs)
  */
-export function transposedMatMul(args: Args): Info | null {
+export function transposedMatMul(args: KernelArgs): Info | null {
   const { a, b } = args.inputs as { a: Info; b: Info };
   const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
   if (transposeA === transposeB) return null; // plain (XNNPACK), or both transposed
@@ -48,15 +46,7 @@ export function transposedMatMul(args: Args): Info | null {
   return c;
 }
 
-const _WRAPPED = Symbol("byel.matmul");
-
 /** Puts {@link transposedMatMul} in front of tfjs's WASM `BatchMatMul`. Idempotent. */
 export function registerWasmMatMul(): void {
-  const original = tf.getKernel("BatchMatMul", "wasm");
-  if (!original || (original.kernelFunc as { [_WRAPPED]?: boolean })[_WRAPPED]) return;
-  const kernelFunc =
-    ((args: Args) => transposedMatMul(args) ?? original.kernelFunc(args as never)) as tf.KernelFunc;
-  (kernelFunc as { [_WRAPPED]?: boolean })[_WRAPPED] = true;
-  tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel({ ...original, kernelFunc });
+  interposeWasmKernel("BatchMatMul", "transposed-matmul", transposedMatMul);
 }

@@ -30,6 +30,7 @@ import {
   simdKernels,
   type WasmBackend,
 } from "./wasm_simd.ts";
+import { interposeWasmKernel, type KernelArgs } from "./interpose.ts";
 
 type DataId = object;
 
@@ -223,7 +224,7 @@ function _filter(
   const [, , c, k] = filter.shape;
   const f = _variant(fx, layout === "4" ? 4 : 2);
   const shape = layout === "2t" ? [1, k, c] : [1, c, k];
-  const u = Array.from({ length: f.products }, () => backend.makeOutput(shape, "float32"));
+  const u = Array.from({ length: f.products }, () => output(backend, shape));
   const g = ptr(backend, filter), ptrs = u.map((t) => ptr(backend, t));
   if (layout === "2t") fx.wino_filter_t(g, c, k, ...ptrs);
   else if (layout === "2r") fx.wino_filter_rot(g, c * k, ...ptrs);
@@ -442,12 +443,6 @@ export function winogradFilterGrad(
   return dw;
 }
 
-type KernelArgs = {
-  inputs: tf.NamedTensorInfoMap;
-  backend: tf.KernelBackend;
-  attrs: tf.NamedAttrMap;
-};
-
 /** Runs a (fused) conv through Winograd if it qualifies; null means "use tfjs's kernel". */
 function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
   const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, Info>;
@@ -498,20 +493,11 @@ function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
   });
 }
 
-const _WRAPPED = Symbol("byel.winograd");
-
 /**
  * Puts Winograd in front of tfjs's WASM `Conv2D` and `FusedConv2D` (tfjs's own kernels keep
  * every case Winograd does not take). Idempotent.
  */
 export function registerWinograd(): void {
-  for (const [name, fused] of [["Conv2D", false], ["FusedConv2D", true]] as const) {
-    const original = tf.getKernel(name, "wasm");
-    if (!original || (original.kernelFunc as { [_WRAPPED]?: boolean })[_WRAPPED]) continue;
-    const kernelFunc = ((args: KernelArgs) =>
-      _tryWinograd(args, fused) ?? original.kernelFunc(args as never)) as tf.KernelFunc;
-    (kernelFunc as { [_WRAPPED]?: boolean })[_WRAPPED] = true;
-    tf.unregisterKernel(name, "wasm");
-    tf.registerKernel({ ...original, kernelFunc });
-  }
+  interposeWasmKernel("Conv2D", "winograd", (args) => _tryWinograd(args, false));
+  interposeWasmKernel("FusedConv2D", "winograd", (args) => _tryWinograd(args, true));
 }

@@ -1,0 +1,37 @@
+/**
+ * Puts a function in front of one of tfjs's WASM kernels: it gets every call first and answers
+ * the cases it takes; for the rest (it returns null) tfjs's own kernel runs. tfjs's kernel
+ * keeps its setup and dispose functions.
+ *
+ * @module
+ */
+import { tf } from "../../deps.ts";
+
+/** A kernel's arguments. */
+export type KernelArgs = {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+};
+
+const _TAG = Symbol("byel.interposed");
+
+/**
+ * Registers `first` in front of tfjs's WASM kernel `name`. Idempotent per `tag`.
+ *
+ * @param name kernel, e.g. `Conv2D` @param tag who interposes (one wrapper per tag)
+ * @param first answers a call, or returns null to leave it to tfjs's kernel
+ */
+export function interposeWasmKernel(
+  name: string,
+  tag: string,
+  first: (args: KernelArgs) => tf.TensorInfo | null,
+): void {
+  const original = tf.getKernel(name, "wasm");
+  if (!original || (original.kernelFunc as { [_TAG]?: string })[_TAG] === tag) return;
+  const kernelFunc =
+    ((args: KernelArgs) => first(args) ?? original.kernelFunc(args as never)) as tf.KernelFunc;
+  (kernelFunc as { [_TAG]?: string })[_TAG] = tag;
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({ ...original, kernelFunc });
+}
