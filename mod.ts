@@ -43,6 +43,7 @@ export { tf } from "./src/deps.ts";
 // Engine: backend choice, the WASM Winograd switch and the WASM memory guard.
 export {
   type BackendInfo,
+  type BackendName,
   type BackendRequest,
   BACKENDS,
   describeBackend,
@@ -91,8 +92,8 @@ export {
 } from "./src/data/cache.ts";
 export { batchesOf, DecodePool, prefetch } from "./src/data/prefetch.ts";
 export {
-  type Balance,
   balancedOrder,
+  batchIndices,
   classCounts,
   classWeights,
   epochOrder,
@@ -111,7 +112,8 @@ export { augmentBatch, type AugmentParams, drawAugmentParams } from "./src/data/
 export {
   type ArchConfig,
   type AugmentConfig,
-  type BackendName,
+  type Balance,
+  BALANCE_MODES,
   type Config,
   type DataConfig,
   type FinetuneConfig,
@@ -134,10 +136,13 @@ export {
   crossEntropy,
   emaDecayAt,
   emotionVector,
+  type LossTerms,
   orthLoss,
   pretrainLoss,
+  type PretrainLossWeights,
   subtractEmotion,
   updateTarget,
+  weightedTotal,
 } from "./src/train/byel.ts";
 export { Lars } from "./src/train/lars.ts";
 export { Adam, type Optimizer, Sgd } from "./src/train/optimizers.ts";
@@ -149,6 +154,8 @@ export {
   type TrainOptions,
   type TrainResult,
 } from "./src/train/loop.ts";
+export { finetuneStep, pretrainStep, type StepInputs } from "./src/train/step.ts";
+export { type MethodPlan, methodPlan, planSteps, type Stage } from "./src/train/methods.ts";
 
 // Models: networks, save/load, the loaded classifier.
 export { classifierModel, type EmotionModel, load } from "./src/model/classifier.ts";
@@ -156,7 +163,7 @@ export { loadModelParams, type ModelMetadata, saveModel } from "./src/model/io.t
 export { Params } from "./src/model/params.ts";
 export { featureDim, resnetForward, resnetInit } from "./src/model/resnet.ts";
 export { emotionClassifier, orthogonalMatrix } from "./src/model/heads.ts";
-export { initPretrainNets, onlineForward, targetForward } from "./src/model/networks.ts";
+export { initPretrainNets, NET, onlineForward, targetForward } from "./src/model/networks.ts";
 
 // Evaluation: the challenge metric and reports.
 export {

@@ -23,7 +23,7 @@ import { Params } from "../src/model/params.ts";
 import { resnetForward, resnetInit } from "../src/model/resnet.ts";
 import { pretrainLoss, targetProjections, updateTarget } from "../src/train/byel.ts";
 import { Lars } from "../src/train/lars.ts";
-import { Rng } from "../src/train/rng.ts";
+import { Rng } from "../src/rng.ts";
 import type { HeadSizes, StepKind } from "./flops.ts";
 
 /** A step ready to run repeatedly on the active backend. */
@@ -111,7 +111,7 @@ export function buildStep(spec: StepSpec): BenchStep {
 
 function _byelStep(spec: StepSpec): BenchStep {
   const cfg = benchConfig(spec.arch, spec.heads);
-  const p = initPretrainNets(cfg);
+  const p = initPretrainNets(cfg, { emotion: true });
   const names = p.trainable("online.");
   const vars = names.map((n) => p.get(n));
   const engineToName = new Map(names.map((n, i) => [vars[i].name, n]));
@@ -129,7 +129,14 @@ function _byelStep(spec: StepSpec): BenchStep {
       const ctx: ForwardContext = { train: true, bnUpdates: [] };
       const { value, grads } = tf.variableGrads(
         () =>
-          pretrainLoss(p, { v1, v2 }, { arch: cfg.arch, method: "byel", targets, labels, ctx })
+          pretrainLoss(p, { v1, v2 }, {
+            arch: cfg.arch,
+            emotion: true,
+            weights: cfg.pretrain.lossWeights,
+            targets,
+            labels,
+            ctx,
+          })
             .total,
         vars,
       );

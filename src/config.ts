@@ -4,10 +4,14 @@
  * whose errors quote the bad value and the allowed range. The resolved config is saved inside
  * every checkpoint and next to every model.
  *
+ * Each `@default` below is the `paper` preset's value (the authors' recipe); where the `quick`
+ * preset (the CLI's default) differs, its value follows as "quick: …". `smoke` (tests) is in
+ * {@link SMOKE}.
+ *
  * @module
  */
 import { UserError } from "./errors.ts";
-import { type Balance, BALANCE_MODES } from "./data/sampler.ts";
+import { type BackendRequest, BACKENDS } from "./backend/names.ts";
 
 /** Training method: BYEL, plain BYOL (the ablation), or supervised from scratch. */
 export type Method = "byel" | "byol" | "baseline";
@@ -15,27 +19,43 @@ export type Method = "byel" | "byol" | "baseline";
 export const METHODS: readonly Method[] = ["baseline", "byol", "byel"];
 /** Optimiser names. */
 export type OptimizerName = "lars" | "adam" | "sgd";
-/** Backend request (see `src/backend/select.ts`). */
-export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
+/** The optimisers. */
+export const OPTIMIZERS: readonly OptimizerName[] = ["lars", "adam", "sgd"];
+/** Learning-rate and EMA schedules. */
+export type ScheduleName = "constant" | "cosine";
+/** The schedules. */
+export const SCHEDULES: readonly ScheduleName[] = ["constant", "cosine"];
+
+/**
+ * How training counters class imbalance: `none`, `sampler` (class-balanced epochs) or `loss`
+ * (inverse-frequency class weights in every cross-entropy term).
+ */
+export type Balance = "none" | "sampler" | "loss";
+/** The allowed `--balance` values. */
+export const BALANCE_MODES: readonly Balance[] = ["none", "sampler", "loss"];
 
 /** Encoder architecture. */
 export interface ArchConfig {
-  /** ResNet depth: 18 (basic blocks) or 50 (bottlenecks). @default 18 */
+  /** ResNet depth: 18 (basic blocks) or 50 (bottlenecks). @default 50 (quick: 18) */
   depth: 18 | 50;
-  /** Width multiplier on torchvision's channels (64, 128, 256, 512). @default 1 */
+  /** Width multiplier on torchvision's channels (64, 128, 256, 512). @default 1 (quick: 0.25) */
   width: number;
   /**
    * Stem: `imagenet` (7x7 stride-2 conv + 3x3 max-pool, torchvision) or `cifar` (3x3 stride-1
    * conv, no pool; for small inputs, 4x costlier). @default "imagenet"
    */
   stem: "imagenet" | "cifar";
-  /** Input side in pixels (images are resized to it). @default 128 */
+  /** Input side in pixels (images are resized to it). @default 128 (quick: 64) */
   inputSize: number;
 }
 
-/** Parameters of one view's augmentations, drawn per image. */
+/**
+ * Parameters of one view's augmentations, drawn per image. The defaults are the recipe's
+ * pretraining views ({@link RECIPE_AUGMENT}); the supervised stage uses
+ * {@link SUPERVISED_AUGMENT}.
+ */
 export interface AugmentConfig {
-  /** Random resized crop: area fraction range. @default [0.08, 1] */
+  /** Random resized crop: area fraction range. @default [0.08, 1] (quick pretraining: [0.2, 1]) */
   cropScale: [number, number];
   /** Random resized crop: aspect-ratio range. @default [0.75, 1.3333] */
   cropRatio: [number, number];
@@ -61,15 +81,15 @@ export interface AugmentConfig {
 
 /** Self-supervised pretraining (BYEL / BYOL). Not used by `baseline`. */
 export interface PretrainConfig {
-  /** Passes over the training set (fractions allowed). @default 100 */
+  /** Passes over the training set (fractions allowed). @default 100 (quick: 0.5) */
   epochs: number;
-  /** Images per optimizer step. @default 256 */
+  /** Images per optimizer step. @default 256 (quick: 64) */
   batch: number;
   /** Images per forward/backward pass; gradients of batch/microBatch passes are summed. 0 = batch. @default 0 */
   microBatch: number;
   /** @default "lars" */
   optimizer: OptimizerName;
-  /** Base learning rate. @default 0.2 */
+  /** Base learning rate. @default 0.2 (quick: 3) */
   lr: number;
   /** Weight decay (not on biases or BatchNorm). @default 1.5e-6 */
   weightDecay: number;
@@ -77,33 +97,35 @@ export interface PretrainConfig {
   momentum: number;
   /** LARS trust coefficient. @default 0.001 */
   trust: number;
-  /** Linear warm-up steps. @default 0 */
+  /** Linear warm-up steps. @default 0 (quick: 10) */
   warmupSteps: number;
-  /** Learning-rate schedule after warm-up. @default "constant" (recipe) */
-  schedule: "constant" | "cosine";
+  /** Learning-rate schedule after warm-up. @default "constant" (quick: "cosine") */
+  schedule: ScheduleName;
   /** Target EMA decay. @default 0.99 */
   emaDecay: number;
   /** `constant`, or `cosine`: decay rises from emaDecay to 1 over the run. @default "constant" */
-  emaSchedule: "constant" | "cosine";
-  /** Projector/predictor hidden width. @default 4096 */
+  emaSchedule: ScheduleName;
+  /** Projector/predictor hidden width. @default 4096 (quick: 512) */
   hidden: number;
   /** Projection (and emotion vector) dimension. @default 256 */
   projectionDim: number;
-  /** Augmentations of both views. */
+  /** Weights of the loss terms: total = byol·w.byol + cls·w.cls + orth·w.orth. @default all 1 */
+  lossWeights: { byol: number; cls: number; orth: number };
+  /** Augmentations of both views. @default RECIPE_AUGMENT */
   augment: AugmentConfig;
 }
 
 /** Supervised stage: fine-tuning after pretraining, or the whole of `baseline`. */
 export interface FinetuneConfig {
-  /** Passes over the training set. `baseline` trains for pretrain.epochs + this. @default 100 */
+  /** Passes over the training set. `baseline` trains for pretrain.epochs + this. @default 100 (quick: 4) */
   epochs: number;
-  /** @default 256 */
+  /** @default 256 (quick: 64) */
   batch: number;
   /** 0 = batch. @default 0 */
   microBatch: number;
   /** @default "adam" */
   optimizer: OptimizerName;
-  /** @default 1e-4 */
+  /** @default 1e-4 (quick: 3e-4) */
   lr: number;
   /** @default 0 */
   weightDecay: number;
@@ -111,13 +133,13 @@ export interface FinetuneConfig {
   momentum: number;
   /** @default 0 */
   warmupSteps: number;
-  /** @default "constant" */
-  schedule: "constant" | "cosine";
+  /** @default "constant" (quick: "cosine") */
+  schedule: ScheduleName;
   /** Dropout rate before the linear head. @default 0.3 */
   dropout: number;
   /** Evaluate on the validation set every this many steps (0 = once per epoch). @default 0 */
   evalEvery: number;
-  /** Augmentations of the supervised stage. */
+  /** Augmentations of the supervised stage. @default SUPERVISED_AUGMENT */
   augment: AugmentConfig;
 }
 
@@ -129,16 +151,13 @@ export interface DataConfig {
   val: string;
   /** Synthetic training images generated. @default 20000 */
   trainSize: number;
-  /** Synthetic validation images generated. @default 1000 */
+  /** Synthetic validation images generated. @default 1000 (quick: 600) */
   valSize: number;
   /** Seed of the synthetic training set. @default 1 */
   trainSeed: number;
   /** Seed of the synthetic validation set (eval's held-out set uses another). @default 2 */
   valSeed: number;
-  /**
-   * Class imbalance: `none`, `sampler` (class-balanced epochs) or `loss` (inverse-frequency
-   * class weights in every cross-entropy term). @default "none"
-   */
+  /** Class imbalance (see {@link Balance}). @default "none" */
   balance: Balance;
 }
 
@@ -149,7 +168,7 @@ export interface Config {
   /** Seed of weights, batch order, augmentation and dropout. @default 0 */
   seed: number;
   /** @default "auto" */
-  backend: BackendName;
+  backend: BackendRequest;
   /** Skip the supervised stage after pretraining. @default false */
   skipFinetune: boolean;
   arch: ArchConfig;
@@ -158,7 +177,7 @@ export interface Config {
   finetune: FinetuneConfig;
   /** Progress line every this many steps. @default 10 */
   logEvery: number;
-  /** Checkpoint every this many steps (0 = only at stage ends and Ctrl-C). @default 100 */
+  /** Checkpoint every this many steps (0 = only at stage ends and Ctrl-C). @default 500 (quick: 50) */
   checkpointEvery: number;
 }
 
@@ -221,6 +240,7 @@ export const PAPER: Config = {
     emaSchedule: "constant",
     hidden: 4096,
     projectionDim: 256,
+    lossWeights: { byol: 1, cls: 1, orth: 1 },
     augment: RECIPE_AUGMENT,
   },
   finetune: {
@@ -330,13 +350,13 @@ export function flattenConfig(c: Config): Map<string, Leaf> {
 /** Choices of the string-valued fields. */
 const _CHOICES: Record<string, readonly string[]> = {
   method: METHODS,
-  backend: ["auto", "webgpu", "wasm", "cpu"],
+  backend: BACKENDS,
   "arch.stem": ["imagenet", "cifar"],
-  "pretrain.optimizer": ["lars", "adam", "sgd"],
-  "finetune.optimizer": ["lars", "adam", "sgd"],
-  "pretrain.schedule": ["constant", "cosine"],
-  "finetune.schedule": ["constant", "cosine"],
-  "pretrain.emaSchedule": ["constant", "cosine"],
+  "pretrain.optimizer": OPTIMIZERS,
+  "finetune.optimizer": OPTIMIZERS,
+  "pretrain.schedule": SCHEDULES,
+  "finetune.schedule": SCHEDULES,
+  "pretrain.emaSchedule": SCHEDULES,
   "data.balance": BALANCE_MODES,
 };
 

@@ -10,7 +10,7 @@ import {
   IMAGENET_STD,
   randomResizedCrop,
 } from "../src/data/augment.ts";
-import { Rng } from "../src/train/rng.ts";
+import { Rng } from "../src/rng.ts";
 
 await tf.setBackend("cpu");
 

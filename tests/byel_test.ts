@@ -14,7 +14,7 @@ import {
 } from "../src/train/byel.ts";
 import { orthogonalMatrix } from "../src/model/heads.ts";
 import { initPretrainNets } from "../src/model/networks.ts";
-import { Rng } from "../src/train/rng.ts";
+import { Rng } from "../src/rng.ts";
 
 await tf.setBackend("cpu");
 
@@ -101,7 +101,7 @@ Deno.test("emaDecayAt() is constant, or rises from base to 1 on a cosine", () =>
 });
 
 Deno.test("updateTarget() sets target = decay * target + (1 - decay) * online", () => {
-  const p = initPretrainNets(SMOKE);
+  const p = initPretrainNets(SMOKE, { emotion: true });
   const name = "online.projector.fc2.b";
   const t = p.get(name.replace("online.", "target."));
   p.get(name).assign(tf.fill(t.shape, 3));
@@ -114,7 +114,7 @@ Deno.test("updateTarget() sets target = decay * target + (1 - decay) * online", 
 });
 
 Deno.test("pretrainLoss(): gradients reach the online networks, never the target", () => {
-  const p = initPretrainNets(SMOKE);
+  const p = initPretrainNets(SMOKE, { emotion: true });
   const x = tf.randomUniform([4, 32, 32, 3]) as tf.Tensor4D;
   const v1 = x, v2 = tf.reverse(x, 2) as tf.Tensor4D;
   const labels = tf.tensor1d([0, 1, 2, 3], "int32");
@@ -125,7 +125,8 @@ Deno.test("pretrainLoss(): gradients reach the online networks, never the target
     () =>
       pretrainLoss(p, { v1, v2 }, {
         arch: SMOKE.arch,
-        method: "byel",
+        emotion: true,
+        weights: SMOKE.pretrain.lossWeights,
         targets,
         labels,
         ctx: { train: true },

@@ -8,10 +8,10 @@ import { maxRelErr } from "./_grad_cases.ts";
 import { classifierForward, initClassifier, initPretrainNets } from "../src/model/networks.ts";
 import { saveModel } from "../src/model/io.ts";
 import { load } from "../src/model/classifier.ts";
-import { finetuneStep, pretrainStep } from "../src/train/loop.ts";
+import { finetuneStep, pretrainStep } from "../src/train/step.ts";
 import { Lars } from "../src/train/lars.ts";
 import { Adam } from "../src/train/optimizers.ts";
-import { Rng } from "../src/train/rng.ts";
+import { Rng } from "../src/rng.ts";
 import type { Dataset } from "../src/data/dataset.ts";
 
 await tf.setBackend("cpu");
@@ -61,10 +61,19 @@ Deno.test("resnetForward() gives [B, 512 x width] for ResNet-18 and [B, 2048 x w
 Deno.test("pretrainStep() and finetuneStep() leak no tensors", async () => {
   const cfg: Config = SMOKE;
   const data = fakeData(8, 32);
-  const p = initPretrainNets(cfg);
+  const p = initPretrainNets(cfg, { emotion: true });
   const opt = new Lars();
   const indices = [0, 1, 2, 3, 4, 5, 6, 7];
-  await pretrainStep(p, opt, { cfg, data, indices, micro: 4, step: 0, lr: 0.1, total: 2 }); // creates slots
+  await pretrainStep(p, opt, {
+    cfg,
+    data,
+    indices,
+    micro: 4,
+    step: 0,
+    lr: 0.1,
+    total: 2,
+    emotion: true,
+  }); // creates slots
   let before = tf.memory().numTensors;
   const terms = await pretrainStep(p, opt, {
     cfg,
@@ -74,6 +83,7 @@ Deno.test("pretrainStep() and finetuneStep() leak no tensors", async () => {
     step: 1,
     lr: 0.1,
     total: 2,
+    emotion: true,
   });
   assert.equal(tf.memory().numTensors, before);
   assert.ok(

@@ -4,7 +4,7 @@ import { resolveConfig } from "../src/config.ts";
 import { SyntheticFaces } from "../src/data/synth/dataset.ts";
 import { readTensors } from "../src/model/io.ts";
 import { train } from "../src/train/loop.ts";
-import { batchIndices } from "../src/train/rng.ts";
+import { batchIndices } from "../src/data/sampler.ts";
 
 await tf.setBackend("cpu");
 

@@ -19,7 +19,7 @@ import {
 import { maxRelErr } from "./_grad_cases.ts";
 import { Params } from "../src/model/params.ts";
 import { resnetForward, resnetInit } from "../src/model/resnet.ts";
-import { Rng } from "../src/train/rng.ts";
+import { Rng } from "../src/rng.ts";
 
 type Shape4 = [number, number, number, number];
 

@@ -16,15 +16,14 @@ import { registerKernels } from "./kernels/mod.ts";
 import { MAX_WASM_THREADS, startWasm, type WasmStart } from "./wasm.ts";
 import { type AdapterSummary, probeAdapter, registerWebGPU, selfCheck } from "./webgpu.ts";
 
-/** The backends byel can run on. */
-export const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
-/** A backend request: a name or "auto". */
-export type BackendRequest = typeof BACKENDS[number];
+import { type BackendName, type BackendRequest, BACKENDS } from "./names.ts";
+
+export { type BackendName, type BackendRequest, BACKENDS };
 
 /** What {@link selectBackend} chose. */
 export interface BackendInfo {
   /** The active tfjs backend. */
-  name: "webgpu" | "wasm" | "cpu";
+  name: BackendName;
   /** What was asked for. */
   requested: BackendRequest;
   /** One line per backend (or build) tried and skipped, with the reason. */

@@ -12,7 +12,7 @@
  */
 import { tf } from "../deps.ts";
 import type { AugmentConfig } from "../config.ts";
-import type { Rng } from "../train/rng.ts";
+import type { Rng } from "../rng.ts";
 
 /** ImageNet channel means (RGB). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;

@@ -13,14 +13,10 @@
  *
  * @module
  */
+import { type Balance, BALANCE_MODES } from "../config.ts";
 import { EMOTIONS, NUM_CLASSES } from "../emotions.ts";
 import { UserError } from "../errors.ts";
-
-/** How training counters class imbalance. */
-export type Balance = "none" | "sampler" | "loss";
-
-/** The allowed `--balance` values. */
-export const BALANCE_MODES: readonly Balance[] = ["none", "sampler", "loss"];
+import { Rng, STREAM } from "../rng.ts";
 
 /** Anything with labels: a `Dataset`, or a plain array wrapper. */
 export interface Labelled {
@@ -143,6 +139,45 @@ export function epochOrder(
   return options.balance === "sampler"
     ? balancedOrder(data, options)
     : shuffledOrder(data.length, options);
+}
+
+/**
+ * The image indices of training step `step`: epochs are seeded permutations of the dataset,
+ * laid end to end, and step k takes the k-th run of `batch` indices. A pure function of its
+ * arguments, so resuming needs no sampler state.
+ *
+ * @param n dataset length
+ * @param batch images per step
+ * @param step 0-based step
+ * @param seed run seed
+ * @param stream separates the pretraining and fine-tuning orders
+ * @param order replaces the seeded permutations: epoch -> its `n` indices (e.g. the
+ *   class-balanced epochs of `--balance sampler`); must itself be a pure function of the epoch
+ * @returns `batch` indices in [0, n)
+ */
+export function batchIndices(
+  n: number,
+  batch: number,
+  step: number,
+  opts: { seed: number; stream?: number; order?: (epoch: number) => ArrayLike<number> },
+): number[] {
+  const out: number[] = [];
+  let pos = step * batch;
+  let epoch = -1;
+  let perm: ArrayLike<number> = [];
+  while (out.length < batch) {
+    const e = Math.floor(pos / n);
+    if (e !== epoch) {
+      epoch = e;
+      perm = opts.order ? opts.order(e) : new Rng(opts.seed, STREAM.order, opts.stream ?? 0, e)
+        .shuffle(
+          Array.from({ length: n }, (_, i) => i),
+        );
+    }
+    out.push(perm[pos % n]);
+    pos++;
+  }
+  return out;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { tf } from "../deps.ts";
 import { NUM_CLASSES } from "../emotions.ts";
-import type { Rng } from "../train/rng.ts";
+import type { Rng } from "../rng.ts";
 import { batchNorm, bnInit, dropout, type ForwardContext, linear, linearInit } from "./layers.ts";
 import type { Params } from "./params.ts";
 

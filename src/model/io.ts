@@ -14,6 +14,7 @@ import { UserError } from "../errors.ts";
 import { exists } from "../fsutil.ts";
 import { VERSION } from "../version.ts";
 import { Params } from "./params.ts";
+import { NET } from "./networks.ts";
 
 /** JSON metadata as tfjs types it (any non-null values). */
 export type JsonRecord = Record<string, NonNullable<unknown>>;
@@ -259,7 +260,9 @@ export async function saveModel(
 ): Promise<void> {
   const tensors = new Map<string, tf.Tensor>();
   for (const n of params.names()) {
-    if (n.startsWith("encoder.") || n.startsWith("head.")) tensors.set(n, params.get(n));
+    if (n.startsWith(`${NET.encoder}.`) || n.startsWith(`${NET.head}.`)) {
+      tensors.set(n, params.get(n));
+    }
   }
   await writeTensors(dir, tensors, {
     format: MODEL_FORMAT,

@@ -7,7 +7,7 @@
  */
 import { tf } from "../deps.ts";
 import { batchNormTrain } from "../backend/batch_norm.ts";
-import type { Rng } from "../train/rng.ts";
+import type { Rng } from "../rng.ts";
 import type { Params } from "./params.ts";
 
 /** How a forward pass runs. */

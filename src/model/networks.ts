@@ -9,29 +9,56 @@
  */
 import { tf } from "../deps.ts";
 import type { ArchConfig, Config } from "../config.ts";
-import { Rng, STREAM } from "../train/rng.ts";
+import { Rng, STREAM } from "../rng.ts";
 import { emotionClassifierInit, headForward, headInit, mlpForward, mlpInit } from "./heads.ts";
 import type { ForwardContext } from "./layers.ts";
 import { Params } from "./params.ts";
 import { resnetForward, resnetInit } from "./resnet.ts";
 
+/** The name of each network inside a parameter record (the prefix of its parameters). */
+export const NET = {
+  /** Pretraining: every online network (the one trained by gradients). */
+  online: "online",
+  /** Pretraining: every target network (moved only by the moving average). */
+  target: "target",
+  /** Pretraining: the online encoder f. */
+  onlineEncoder: "online.encoder",
+  /** Pretraining: the online projector g. */
+  onlineProjector: "online.projector",
+  /** Pretraining: the online predictor q. */
+  onlinePredictor: "online.predictor",
+  /** Pretraining (BYEL): the emotion classifier W + BatchNorm. */
+  emotion: "online.emotion",
+  /** Pretraining: the target encoder (EMA of the online one). */
+  targetEncoder: "target.encoder",
+  /** Pretraining: the target projector (EMA of the online one). */
+  targetProjector: "target.projector",
+  /** Classification: the encoder. */
+  encoder: "encoder",
+  /** Classification: Dropout + Linear -> 6. */
+  head: "head",
+} as const;
+
 /**
  * Creates the pretraining networks; the target starts as an exact copy of the online encoder
  * and projector.
  *
- * @param cfg run config (arch, pretrain.hidden, pretrain.projectionDim, method, seed)
+ * @param cfg run config (arch, pretrain.hidden, pretrain.projectionDim, seed)
+ * @param opts `emotion`: add BYEL's emotion classifier
  * @returns a new record (caller disposes)
  */
-export function initPretrainNets(cfg: Config): Params {
+export function initPretrainNets(cfg: Config, opts: { emotion: boolean }): Params {
   const p = new Params();
   const rng = new Rng(cfg.seed, STREAM.init);
-  const f = resnetInit(p, "online.encoder", { arch: cfg.arch, rng });
+  const f = resnetInit(p, NET.onlineEncoder, { arch: cfg.arch, rng });
   const { hidden, projectionDim: d } = cfg.pretrain;
-  mlpInit(p, "online.projector", { din: f, hidden, dout: d, rng });
-  mlpInit(p, "online.predictor", { din: d, hidden, dout: d, rng });
-  if (cfg.method === "byel") emotionClassifierInit(p, "online.emotion", { dim: d, rng });
-  for (const name of p.names("online.encoder.").concat(p.names("online.projector."))) {
-    p.add(name.replace(/^online\./, "target."), tf.clone(p.get(name)));
+  mlpInit(p, NET.onlineProjector, { din: f, hidden, dout: d, rng });
+  mlpInit(p, NET.onlinePredictor, { din: d, hidden, dout: d, rng });
+  if (opts.emotion) emotionClassifierInit(p, NET.emotion, { dim: d, rng });
+  for (
+    const name of p.names(`${NET.onlineEncoder}.`).concat(p.names(`${NET.onlineProjector}.`))
+  ) {
+    p.add(NET.target + name.slice(NET.online.length), tf.clone(p.get(name)));
   }
   return p;
 }
@@ -52,9 +79,9 @@ export function onlineForward(
   x: tf.Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
 ): OnlineOutputs {
-  const y = resnetForward(p, "online.encoder", x, opts); // [B, F]
-  const z = mlpForward(p, "online.projector", y, opts.ctx); // [B, D]
-  return { y, z, p: mlpForward(p, "online.predictor", z, opts.ctx) }; // p: [B, D]
+  const y = resnetForward(p, NET.onlineEncoder, x, opts); // [B, F]
+  const z = mlpForward(p, NET.onlineProjector, y, opts.ctx); // [B, D]
+  return { y, z, p: mlpForward(p, NET.onlinePredictor, z, opts.ctx) }; // p: [B, D]
 }
 
 /** @returns `[B, D]` the target projection g'(f'(x)) @param x `[B, S, S, 3]` normalised */
@@ -63,8 +90,8 @@ export function targetForward(
   x: tf.Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
 ): tf.Tensor2D {
-  const y = resnetForward(p, "target.encoder", x, opts); // [B, F]
-  return mlpForward(p, "target.projector", y, opts.ctx); // [B, D]
+  const y = resnetForward(p, NET.targetEncoder, x, opts); // [B, F]
+  return mlpForward(p, NET.targetProjector, y, opts.ctx); // [B, D]
 }
 
 /**
@@ -79,14 +106,14 @@ export function initClassifier(cfg: Config, from?: Params): Params {
   const rng = new Rng(cfg.seed, STREAM.finetuneInit);
   let f: number;
   if (from) {
-    for (const name of from.names("online.encoder.")) {
-      p.add(name.replace(/^online\.encoder\./, "encoder."), tf.clone(from.get(name)));
+    for (const name of from.names(`${NET.onlineEncoder}.`)) {
+      p.add(NET.encoder + name.slice(NET.onlineEncoder.length), tf.clone(from.get(name)));
     }
-    f = p.get(p.names("encoder.").filter((n) => n.endsWith(".mean")).pop()!).size;
+    f = p.get(p.names(`${NET.encoder}.`).filter((n) => n.endsWith(".mean")).pop()!).size;
   } else {
-    f = resnetInit(p, "encoder", { arch: cfg.arch, rng });
+    f = resnetInit(p, NET.encoder, { arch: cfg.arch, rng });
   }
-  headInit(p, "head", { din: f, rng });
+  headInit(p, NET.head, { din: f, rng });
   return p;
 }
 
@@ -100,6 +127,6 @@ export function classifierForward(
   x: tf.Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext; dropout?: number; dropoutRng?: Rng },
 ): tf.Tensor2D {
-  const y = resnetForward(p, "encoder", x, opts); // [B, F]
-  return headForward(p, "head", y, { rate: opts.dropout ?? 0, rng: opts.dropoutRng }); // [B, 6]
+  const y = resnetForward(p, NET.encoder, x, opts); // [B, F]
+  return headForward(p, NET.head, y, { rate: opts.dropout ?? 0, rng: opts.dropoutRng }); // [B, 6]
 }

@@ -7,7 +7,7 @@
  */
 import { tf } from "../deps.ts";
 import type { ArchConfig } from "../config.ts";
-import type { Rng } from "../train/rng.ts";
+import type { Rng } from "../rng.ts";
 import { bnInit, convBn, convInit, type ForwardContext } from "./layers.ts";
 import type { Params } from "./params.ts";
 

@@ -6,10 +6,10 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import type { ArchConfig, Method } from "../config.ts";
+import type { ArchConfig } from "../config.ts";
 import { emotionClassifier } from "../model/heads.ts";
 import type { ForwardContext } from "../model/layers.ts";
-import { onlineForward, targetForward } from "../model/networks.ts";
+import { NET, onlineForward, targetForward } from "../model/networks.ts";
 import type { Params } from "../model/params.ts";
 
 /** @returns rows scaled to unit L2 norm @param x `[B, D]` */
@@ -127,22 +127,52 @@ export function emaDecayAt(
  * @param p record holding both networks @param decay in [0, 1]
  */
 export function updateTarget(p: Params, decay: number): void {
-  for (const name of p.trainable("target.")) {
+  for (const name of p.trainable(`${NET.target}.`)) {
     const t = p.get(name);
-    const o = p.get(name.replace(/^target\./, "online."));
+    const o = p.get(NET.online + name.slice(NET.target.length));
     tf.tidy(() => t.assign(tf.add(tf.mul(t, decay), tf.mul(o, 1 - decay))));
   }
 }
 
-/** The loss terms of one pretraining step. */
-export interface PretrainLosses {
-  /** byol + cls + orth (BYEL) or byol (BYOL). */
+/**
+ * A loss as data: the scalar to differentiate and the named terms it is made of (for logging).
+ * Whoever runs a step sums, logs and frees whatever terms arrive, so a new term is one entry
+ * here plus its weight in the config.
+ */
+export interface LossTerms {
+  /** The weighted sum of the terms: what the gradient is taken of. */
   total: tf.Scalar;
-  byol: tf.Scalar;
-  /** Zero for BYOL. */
-  cls: tf.Scalar;
-  /** Zero for BYOL. */
-  orth: tf.Scalar;
+  /** Each term, unweighted, by name (`byol`, `cls`, `orth`). */
+  terms: Record<string, tf.Scalar>;
+}
+
+/** Weights of the pretraining loss terms (the recipe: all 1). */
+export interface PretrainLossWeights {
+  /** The BYOL regression term. */
+  byol: number;
+  /** The emotion classifier's cross-entropy (BYEL only). */
+  cls: number;
+  /** The orthogonality penalty on the emotion vectors (BYEL only). */
+  orth: number;
+}
+
+/**
+ * The weighted sum of loss terms (a weight of 1 multiplies nothing).
+ *
+ * @param terms name -> scalar @param weights name -> weight (every term has one)
+ * @returns scalar
+ */
+export function weightedTotal<K extends string>(
+  terms: Record<K, tf.Scalar>,
+  weights: Readonly<Record<NoInfer<K>, number>>,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const parts = (Object.keys(terms) as K[]).map((k) => {
+      const w = weights[k];
+      return w === 1 ? terms[k] : tf.mul(terms[k], w);
+    });
+    return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
+  });
 }
 
 /**
@@ -167,45 +197,47 @@ export function targetProjections(
 }
 
 /**
- * The pretraining loss of one (micro-)batch for BYEL or BYOL, given the target projections.
+ * The pretraining loss of one (micro-)batch for BYEL (`emotion: true`) or plain BYOL
+ * (`emotion: false`: no classifier, no EVS), given the target projections.
  *
- * @param p networks @param views two augmented views `[B, S, S, 3]`
- * @param targets target projections (constants) @param labels `[B]` int32 (BYEL only)
- * @param classWeights optional `[6]` weights of BYEL's cross-entropy term (`--balance loss`)
- * @returns the loss terms (scalars; caller disposes)
+ * @param nets the pretraining networks @param views two augmented views `[B, S, S, 3]`
+ * @param opts `targets`: target projections (constants); `labels`: `[B]` int32 (BYEL only);
+ *   `classWeights`: optional `[6]` weights of BYEL's cross-entropy term (`--balance loss`)
+ * @returns the total and its terms (scalars; caller disposes)
  */
 export function pretrainLoss(
-  p: Params,
+  nets: Params,
   views: { v1: tf.Tensor4D; v2: tf.Tensor4D },
   opts: {
     arch: ArchConfig;
-    method: Exclude<Method, "baseline">;
+    emotion: boolean;
+    weights: PretrainLossWeights;
     targets: { z1: tf.Tensor2D; z2: tf.Tensor2D };
     labels: tf.Tensor1D;
     ctx: ForwardContext;
     classWeights?: tf.Tensor1D;
   },
-): PretrainLosses {
+): LossTerms {
   return tf.tidy(() => {
     const { arch, ctx, labels } = opts;
-    const o1 = onlineForward(p, views.v1, { arch, ctx }); // p: [B, D]
-    const o2 = onlineForward(p, views.v2, { arch, ctx });
-    if (opts.method === "byol") {
-      const byol = byolLoss(o1.p, o2.p, opts.targets);
-      return { total: byol, byol, cls: tf.scalar(0), orth: tf.scalar(0) };
+    const o1 = onlineForward(nets, views.v1, { arch, ctx }); // p: [B, D]
+    const o2 = onlineForward(nets, views.v2, { arch, ctx });
+    if (!opts.emotion) {
+      const terms = { byol: byolLoss(o1.p, o2.p, opts.targets) };
+      return { total: weightedTotal(terms, opts.weights), terms };
     }
-    const w = p.get("online.emotion.w") as tf.Variable<tf.Rank.R2>; // [D, 6]
+    const w = nets.get(`${NET.emotion}.w`) as tf.Variable<tf.Rank.R2>; // [D, 6]
     // The classifier reads p before EVS; the BYOL term compares p' = p - ||p|| e_c with the target.
     const cls = tf.add(
-      crossEntropy(emotionClassifier(p, "online.emotion", o1.p, ctx), labels, opts.classWeights),
-      crossEntropy(emotionClassifier(p, "online.emotion", o2.p, ctx), labels, opts.classWeights),
+      crossEntropy(emotionClassifier(nets, NET.emotion, o1.p, ctx), labels, opts.classWeights),
+      crossEntropy(emotionClassifier(nets, NET.emotion, o2.p, ctx), labels, opts.classWeights),
     ) as tf.Scalar;
     const byol = byolLoss(
       subtractEmotion(o1.p, w, labels),
       subtractEmotion(o2.p, w, labels),
       opts.targets,
     );
-    const orth = orthLoss(w);
-    return { total: tf.addN([byol, cls, orth]) as tf.Scalar, byol, cls, orth };
+    const terms = { byol, cls, orth: orthLoss(w) };
+    return { total: weightedTotal(terms, opts.weights), terms };
   });
 }
