@@ -54,7 +54,7 @@ export { type AdapterSummary } from "./src/backend/webgpu.ts";
 export { batchNormTrain } from "./src/backend/batch_norm.ts";
 export { setWinograd, winogradAvailable } from "./src/backend/kernels/winograd.ts";
 export {
-  checkStepMemory,
+  checkRunMemory,
   estimateStepBytes,
   maxMicroBatch,
   type StepMemoryOptions,

@@ -1,8 +1,9 @@
 /** The memory guard: parameter counts checked against torchvision, monotone estimates, refusals. */
 import assert from "node:assert/strict";
 import { UserError } from "../src/errors.ts";
+import { PAPER } from "../src/config.ts";
 import {
-  checkStepMemory,
+  checkRunMemory,
   estimateStepBytes,
   maxMicroBatch,
   WASM_STEP_LIMIT_BYTES,
@@ -44,19 +45,34 @@ Deno.test("maxMicroBatch() is the largest batch under the limit", () => {
   assert.ok(estimateStepBytes({ ...opts, batch: m + 1 }) > WASM_STEP_LIMIT_BYTES);
 });
 
-Deno.test("checkStepMemory() refuses an oversized WASM step, naming --batch and --accum", () => {
-  const step = { batch: 256, imageSize: 128, depth: 50 as const };
-  const m = maxMicroBatch(step);
+Deno.test("checkRunMemory() refuses an oversized WASM step, naming the --<stage>.microBatch that fits", () => {
+  const cfg = { ...PAPER, pretrain: { ...PAPER.pretrain, batch: 256 } };
+  const step = {
+    imageSize: 128,
+    depth: 50 as const,
+    widthMultiplier: 1,
+    stem: "imagenet" as const,
+  };
+  const fit = maxMicroBatch({ ...step, views: 2 });
+  let d = fit;
+  while (256 % d !== 0) d--;
   assert.throws(
-    () => checkStepMemory({ ...step, backend: "wasm" }),
+    () => checkRunMemory(cfg, "wasm"),
     (e: unknown) =>
-      e instanceof UserError && e.message.includes(`--accum ${Math.ceil(256 / m)}`) &&
-      e.message.includes(`--batch ${m}`),
+      e instanceof UserError &&
+      e.message.includes(`--pretrain.microBatch ${d} (a divisor of --pretrain.batch 256)`),
   );
-  // the suggested accumulation fits, and other backends are not capped here
-  const ok = checkStepMemory({ ...step, backend: "wasm", accum: Math.ceil(256 / m) });
-  assert.ok(ok.bytes <= ok.limitBytes);
-  assert.doesNotThrow(() => checkStepMemory({ ...step, backend: "cpu" }));
+  // the suggested micro-batch fits (both stages), and other backends are not capped here
+  const fixed = {
+    ...cfg,
+    pretrain: { ...cfg.pretrain, microBatch: d },
+    finetune: { ...cfg.finetune, microBatch: d },
+  };
+  assert.doesNotThrow(() => checkRunMemory(fixed, "wasm"));
+  assert.doesNotThrow(() => checkRunMemory(cfg, "cpu"));
+  // an input too large for even one image names the arch flags
+  const huge = { ...fixed, arch: { ...fixed.arch, inputSize: 1024 } };
+  assert.throws(() => checkRunMemory(huge, "wasm"), /--arch.inputSize or --arch.width/);
 });
 
 Deno.test("estimateStepBytes() with the CIFAR stem keeps stage 1 at full resolution", () => {

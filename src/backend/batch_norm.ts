@@ -103,28 +103,3 @@ function _batchNormTrainWasm<T extends tf.Tensor>(
   const y = f(x, gamma, beta) as T;
   return { y, mean, variance };
 }
-
-/**
- * Batch normalisation in inference mode, with stored statistics.
- *
- * @param x `[B, H, W, C]` or `[B, C]`
- * @param gamma scale `[C]`
- * @param beta shift `[C]`
- * @param mean running mean `[C]`
- * @param variance running variance `[C]`
- * @param epsilon @default 1e-5
- * @returns `γ·(x − mean)/√(variance + ε) + β`, shaped like `x`
- */
-export function batchNormInfer<T extends tf.Tensor>(
-  x: T,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  mean: tf.Tensor1D,
-  variance: tf.Tensor1D,
-  epsilon = 1e-5,
-): T {
-  return tf.tidy(() => {
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
-    return tf.add(tf.mul(x, scale), tf.sub(beta, tf.mul(mean, scale))) as T;
-  });
-}

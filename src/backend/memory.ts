@@ -1,7 +1,8 @@
 /**
  * Memory guard for training steps. The WASM heap is capped at 4 GiB and never shrinks; a step
  * that runs past it crashes with "memory access out of bounds" or, threaded, can hang. So we
- * estimate a step's bytes before starting and refuse with a message naming `--batch`/`--accum`.
+ * estimate a step's bytes before starting and refuse with a message naming the
+ * `--<stage>.microBatch` that fits (gradient accumulation keeps the effective batch).
  *
  * The estimate counts every tensor a torchvision-style ResNet keeps on the gradient tape
  * (tfjs holds all of them until the backward pass), the transient tensors of the backward pass,
@@ -9,6 +10,7 @@
  *
  * @module
  */
+import type { Config } from "../config.ts";
 import { UserError } from "../errors.ts";
 
 /** The WASM heap's hard limit. */
@@ -141,33 +143,50 @@ export function maxMicroBatch(
 }
 
 /**
- * Refuses a step that would not fit the WASM heap. Other backends are not capped (WebGPU has
- * its own buffer limits, CPU uses the JS heap), so they pass unchecked.
+ * Refuses, before training, a run whose (micro-)batch step would not fit the WASM heap, naming
+ * the `--<stage>.microBatch` that would (gradient accumulation keeps the effective batch).
+ * Other backends are not capped (WebGPU has its own buffer limits, CPU uses the JS heap).
  *
- * @param opts the step: `batch` is the global batch, split into `accum` micro-batches
- * @returns the estimated bytes of one micro-batch step and the limit it was checked against
- * @throws UserError naming `--batch` and `--accum` values that would fit
+ * @param cfg the run's config (arch, pretrain and finetune batch and microBatch)
+ * @param backend the active backend's name
+ * @param opts `limitBytes` @default WASM_STEP_LIMIT_BYTES; `stages` @default both
+ * @throws UserError naming the flag and a value that fits
  */
-export function checkStepMemory(
-  opts: StepMemoryOptions & { backend: string; accum?: number; limitBytes?: number },
-): { bytes: number; limitBytes: number } {
-  const accum = opts.accum ?? 1;
-  const micro = Math.ceil(opts.batch / accum);
+export function checkRunMemory(
+  cfg: Config,
+  backend: string,
+  opts: { limitBytes?: number; stages?: readonly ("pretrain" | "finetune")[] } = {},
+): void {
+  if (backend !== "wasm") return;
   const limitBytes = opts.limitBytes ?? WASM_STEP_LIMIT_BYTES;
-  const bytes = estimateStepBytes({ ...opts, batch: micro });
-  if (opts.backend !== "wasm" || bytes <= limitBytes) return { bytes, limitBytes };
   const gib = (b: number) => (b / 1024 ** 3).toFixed(1);
-  const fit = maxMicroBatch(opts, limitBytes);
-  if (fit === 0) {
+  for (const stage of opts.stages ?? ["pretrain", "finetune"] as const) {
+    const s = cfg[stage];
+    const micro = s.microBatch > 0 ? s.microBatch : s.batch;
+    const step = {
+      imageSize: cfg.arch.inputSize,
+      depth: cfg.arch.depth,
+      widthMultiplier: cfg.arch.width,
+      stem: cfg.arch.stem,
+      views: stage === "pretrain" ? 2 : 1,
+    };
+    const bytes = estimateStepBytes({ ...step, batch: micro });
+    if (bytes <= limitBytes) continue;
+    const fit = maxMicroBatch(step, limitBytes);
+    if (fit === 0) {
+      throw new UserError(
+        `one image of ${cfg.arch.inputSize} px needs ~${gib(bytes / micro)} GiB per ${stage} ` +
+          `step, over the ${gib(limitBytes)} GiB WASM limit; use a smaller --arch.inputSize or ` +
+          `--arch.width, or --backend webgpu`,
+      );
+    }
+    // The largest divisor of the batch that fits, so the effective batch stays the same.
+    let d = Math.min(fit, s.batch);
+    while (s.batch % d !== 0) d--;
     throw new UserError(
-      `one image of ${opts.imageSize} px needs ~${gib(bytes / micro)} GiB per step, over the ` +
-        `${gib(limitBytes)} GiB WASM limit; use a smaller --image-size or --width`,
+      `${stage} micro-batch ${micro} needs ~${gib(bytes)} GiB, more than the WASM heap allows ` +
+        `(${gib(limitBytes)} GiB); pass --${stage}.microBatch ${d} (a divisor of ` +
+        `--${stage}.batch ${s.batch}) to accumulate gradients instead`,
     );
   }
-  const needAccum = Math.ceil(opts.batch / fit);
-  throw new UserError(
-    `a step with micro-batches of ${micro} (--batch ${opts.batch} --accum ${accum}) needs ` +
-      `~${gib(bytes)} GiB, over the ${gib(limitBytes)} GiB WASM heap limit; use --accum ` +
-      `${needAccum} (micro-batches of ${Math.ceil(opts.batch / needAccum)}) or --batch ${fit}`,
-  );
 }

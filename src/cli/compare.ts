@@ -15,7 +15,7 @@ import { exists } from "../fsutil.ts";
 import { HELD_OUT_SEED, HELD_OUT_SIZE, openRunData, openSource } from "../train/data.ts";
 import { train } from "../train/loop.ts";
 import type { Command } from "./command.ts";
-import { checkWasmMemory, configFlagOptions, configFromFlags } from "./flags.ts";
+import { configFlagOptions, configFromFlags } from "./flags.ts";
 
 const usage =
   `usage: deno run -A cli.ts compare [--preset quick] [--seeds 0,1,…] [--methods baseline,byol,byel]
@@ -78,7 +78,6 @@ export const command: Command = {
       for (const method of methods) {
         const { overrides } = configFromFlags(values as Record<string, unknown>);
         const config = resolveConfig(preset, { ...overrides, method, seed: String(seed) });
-        checkWasmMemory(config, info.name);
         const { train: trainData, val } = await openRunData(config);
         const outDir = `${outRoot}/${method}-s${seed}`;
         // A finished run with the same config (e.g. from `train --out OUT/<method>-s<seed>`) is reused.

@@ -6,8 +6,6 @@
  * @module
  */
 import { type Config, flattenConfig, PRESETS, resolveConfig } from "../config.ts";
-import { estimateStepBytes, maxMicroBatch, WASM_STEP_LIMIT_BYTES } from "../backend/memory.ts";
-import { UserError } from "../errors.ts";
 
 /** parseArgs option table for every config field. */
 export function configFlagOptions(): Record<string, { type: "string" | "boolean" }> {
@@ -48,38 +46,4 @@ export function configFlagHelp(): string {
   return [...flattenConfig(PRESETS.quick)].map(([k, v]) =>
     `  --${k.padEnd(34)} ${Array.isArray(v) ? v.join(",") : String(v)}`
   ).join("\n");
-}
-
-/**
- * Refuses, before training, a (micro-)batch whose step would not fit the 4 GiB WASM heap, and
- * names the micro-batch that would (gradient accumulation keeps the effective batch).
- *
- * @param cfg run config @param backend the active backend name
- */
-export function checkWasmMemory(cfg: Config, backend: string): void {
-  if (backend !== "wasm") return;
-  for (const stage of ["pretrain", "finetune"] as const) {
-    const s = cfg[stage];
-    const micro = s.microBatch > 0 ? s.microBatch : s.batch;
-    const step = {
-      imageSize: cfg.arch.inputSize,
-      depth: cfg.arch.depth,
-      widthMultiplier: cfg.arch.width,
-      stem: cfg.arch.stem,
-      views: stage === "pretrain" ? 2 : 1,
-    };
-    const bytes = estimateStepBytes({ ...step, batch: micro });
-    if (bytes > WASM_STEP_LIMIT_BYTES) {
-      const fit = maxMicroBatch(step);
-      throw new UserError(
-        `${stage} micro-batch ${micro} needs ~${
-          (bytes / 1024 ** 3).toFixed(1)
-        } GiB, more than the WASM heap allows ` +
-          `(${(WASM_STEP_LIMIT_BYTES / 1024 ** 3).toFixed(1)} GiB); pass --${stage}.microBatch ${
-            fit > 0 ? fit : 1
-          } ` +
-          `(a divisor of --${stage}.batch ${s.batch}) to accumulate gradients instead`,
-      );
-    }
-  }
 }

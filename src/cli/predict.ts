@@ -5,7 +5,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { tf } from "../deps.ts";
 import { describeBackend, selectBackend } from "../backend/select.ts";
 import { decodeImageFile } from "../data/decode.ts";
 import { writeLsdSubmission } from "../data/submission.ts";
@@ -79,15 +78,8 @@ export const command: Command = {
             size,
             batchSize: batch,
             classify: async (b) => {
-              const probs = tf.tidy(() =>
-                tf.argMax(
-                  model.probabilities(tf.tensor4d(b.images, [b.n, size, size, 3])),
-                  1,
-                )
-              );
-              const classes = new Int32Array(await probs.data());
-              probs.dispose();
-              return classes;
+              const rows = await model.classify(b);
+              return Int32Array.from(rows, (r) => r.index);
             },
             onProgress: (done, total) => {
               if (done === total || done % (batch * 50) === 0) {
@@ -117,19 +109,14 @@ export const command: Command = {
         for (const [i, f] of files.entries()) {
           images.set(await decodeImageFile(f, size), i * size * size * 3);
         }
-        const probs = tf.tidy(() =>
-          model.probabilities(tf.tensor4d(images, [files.length, size, size, 3]))
-        );
-        const p = await probs.data();
-        probs.dispose();
+        const results = await model.classify({ images, n: files.length, size });
         files.forEach((file, i) => {
-          const row = Array.from(p.slice(i * 6, i * 6 + 6));
-          const best = row.indexOf(Math.max(...row));
+          const r = results[i];
           rows.push({
             file,
-            class: EMOTIONS[best],
+            class: r.class,
             probabilities: Object.fromEntries(
-              EMOTIONS.map((e, k) => [e, Number(row[k].toFixed(4))]),
+              EMOTIONS.map((e) => [e, Number(r.probabilities[e].toFixed(4))]),
             ),
           });
         });

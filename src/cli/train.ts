@@ -10,7 +10,7 @@ import { openRunData } from "../train/data.ts";
 import { train } from "../train/loop.ts";
 import { UserError } from "../errors.ts";
 import type { Command } from "./command.ts";
-import { checkWasmMemory, configFlagHelp, configFlagOptions, configFromFlags } from "./flags.ts";
+import { configFlagHelp, configFlagOptions, configFromFlags } from "./flags.ts";
 
 const usage =
   `usage: deno run -A cli.ts train [--preset smoke|quick|paper] [--method byel|byol|baseline]
@@ -78,7 +78,6 @@ export const command: Command = {
     }
     const info = await selectBackend({ backend: config.backend, threads });
     console.log(describeBackend(info));
-    checkWasmMemory(config, info.name);
     const { train: trainData, val } = await openRunData(config, {
       strict: values.strict as boolean | undefined,
     });

@@ -10,15 +10,10 @@
  */
 import { jpeg, type JpegTurbo, loadJpegTurbo, png } from "../deps.ts";
 import { UserError } from "../errors.ts";
+import type { RgbImage } from "./image.ts";
 import { type ResizeOptions, resizeSquare } from "./resize.ts";
 
-/** A decoded image: `[height, width, 3]` uint8 RGB, row-major. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** `[height, width, 3]` uint8 RGB. */
-  data: Uint8Array;
-}
+export type { RgbImage };
 
 /** Why a file could not be decoded. */
 export type DecodeFailure = "empty" | "unsupported" | "corrupt";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { RgbImage } from "./decode.ts";
+import type { RgbImage } from "./image.ts";
 
 /** How to enlarge images smaller than the target (shrinking always averages areas). */
 export type Upscale = "bicubic" | "bilinear";

@@ -6,7 +6,8 @@
  */
 import { tf } from "../deps.ts";
 import type { ArchConfig } from "../config.ts";
-import type { Dataset } from "../data/dataset.ts";
+import { type Emotion, EMOTIONS, NUM_CLASSES } from "../emotions.ts";
+import type { Batch, Dataset } from "../data/dataset.ts";
 import { prepareImages } from "../data/augment.ts";
 
 import { evaluateDataset, predictDataset, type Predictions } from "../eval/evaluate.ts";
@@ -14,6 +15,16 @@ import type { Metrics } from "../eval/metrics.ts";
 import { loadModelParams, type ModelMetadata } from "./io.ts";
 import { classifierForward } from "./networks.ts";
 import type { Params } from "./params.ts";
+
+/** The classifier's reading of one image. */
+export interface Classification {
+  /** The most probable class. */
+  class: Emotion;
+  /** Its index in {@link EMOTIONS}. */
+  index: number;
+  /** The six softmax probabilities, by class. */
+  probabilities: Record<Emotion, number>;
+}
 
 /** A loaded classifier. */
 export interface EmotionModel {
@@ -30,6 +41,14 @@ export interface EmotionModel {
    * @returns `[B, 6]` softmax probabilities in {@link EMOTIONS} order
    */
   probabilities(images: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * Classifies a batch (one asynchronous read, so it works on every backend).
+   *
+   * @param images `[B, S, S, 3]` float32 RGB in [0, 1], any S: a tensor (not disposed) or the
+   *   pixels of a {@link Batch}
+   * @returns one {@link Classification} per image
+   */
+  classify(images: tf.Tensor4D | Pick<Batch, "images" | "n" | "size">): Promise<Classification[]>;
   /** Predicts every image of a dataset. */
   predictDataset(data: Dataset, opts?: { batch?: number }): Promise<Predictions>;
   /** Scores the model on a labelled dataset. */
@@ -50,12 +69,36 @@ export function classifierModel(
   metadata: ModelMetadata,
 ): EmotionModel {
   const logits = (x: tf.Tensor4D) => classifierForward(params, x, { arch, ctx: { train: false } });
+  const probabilities = (images: tf.Tensor4D) =>
+    tf.tidy(() => tf.softmax(logits(prepareImages(images, arch.inputSize)))) as tf.Tensor2D;
   return {
     arch,
     metadata,
     params,
-    probabilities: (images) =>
-      tf.tidy(() => tf.softmax(logits(prepareImages(images, arch.inputSize)))),
+    probabilities,
+    classify: async (images) => {
+      const probs = images instanceof tf.Tensor
+        ? probabilities(images)
+        : tf.tidy(() =>
+          probabilities(tf.tensor4d(images.images, [images.n, images.size, images.size, 3]))
+        ); // [B, 6]
+      const p = await probs.data();
+      const n = probs.shape[0];
+      probs.dispose();
+      return Array.from({ length: n }, (_, i) => {
+        const row = p.subarray(i * NUM_CLASSES, (i + 1) * NUM_CLASSES);
+        let best = 0;
+        for (let c = 1; c < NUM_CLASSES; c++) if (row[c] > row[best]) best = c;
+        return {
+          class: EMOTIONS[best],
+          index: best,
+          probabilities: Object.fromEntries(EMOTIONS.map((e, c) => [e, row[c]])) as Record<
+            Emotion,
+            number
+          >,
+        };
+      });
+    },
     predictDataset: (data, opts = {}) =>
       predictDataset(logits, data, { inputSize: arch.inputSize, ...opts }),
     evaluate: (data, opts = {}) =>

@@ -20,6 +20,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
+import { checkRunMemory } from "../backend/memory.ts";
 import type { Config } from "../config.ts";
 import type { Batch, Dataset } from "../data/dataset.ts";
 import {
@@ -117,6 +118,8 @@ interface _Run {
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config: cfg, outDir } = opts;
   const log = opts.log ?? ((l: string) => console.log(l));
+  const plan = methodPlan(cfg);
+  checkRunMemory(cfg, opts.backend, { stages: plan.stages });
   await Deno.mkdir(outDir, { recursive: true });
   const counts = classCounts(opts.train);
   const weights = cfg.data.balance === "loss" ? classWeights(counts) : undefined;
@@ -150,7 +153,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     state = await loadCheckpoint(run.ckptDir, cfg);
     log(`resumed from ${run.ckptDir}: ${state.stage} step ${state.step}`);
   } else {
-    state = freshState(cfg, methodPlan(cfg).stages[0]);
+    state = freshState(cfg, plan.stages[0]);
   }
 
   try {
