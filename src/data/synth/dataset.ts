@@ -117,10 +117,13 @@ export class SyntheticFaces implements Dataset {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) {
       throw new RangeError(`image index ${i} is outside 0..${this.length - 1}`);
     }
-    const id = makeIdentity(this.seed, this.identity(i));
-    const aus = sampleExpression(EMOTIONS[this.label(i)], this.#imageSeed, i);
-    const cap = sampleCapture(this.domain, this.#imageSeed, i);
-    renderFace(out, offset, this.size, id, aus, cap);
+    renderFace(out, {
+      offset,
+      size: this.size,
+      identity: makeIdentity(this.seed, this.identity(i)),
+      expression: sampleExpression(EMOTIONS[this.label(i)], this.#imageSeed, i),
+      capture: sampleCapture(this.domain, this.#imageSeed, i),
+    });
   }
 
   /**
