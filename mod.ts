@@ -37,6 +37,7 @@
 export { classIndex, type Emotion, EMOTIONS, NUM_CLASSES } from "./src/emotions.ts";
 export { UserError } from "./src/errors.ts";
 export { VERSION } from "./src/version.ts";
+export { hash32, Rng, STREAM } from "./src/rng.ts";
 /** The TensorFlow.js core namespace this library runs on (tfjs-core 4.22, with its backends). */
 export { tf } from "./src/deps.ts";
 
@@ -97,6 +98,7 @@ export {
   classCounts,
   classWeights,
   epochOrder,
+  epochOrders,
   formatClassDistribution,
 } from "./src/data/sampler.ts";
 export {

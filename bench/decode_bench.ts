@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { openCache, prepareCache } from "../src/data/cache.ts";
 import { decodeFiles, toUnitFloat, useJpegDecoder } from "../src/data/decode.ts";
 import { DecodePool } from "../src/data/prefetch.ts";
-import { jpegBytes } from "../tests/data_fixtures.ts";
+import { jpegBytes } from "../tests/_helpers/fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

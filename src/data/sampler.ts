@@ -73,13 +73,16 @@ export function classWeights(counts: readonly number[]): Float32Array {
  * A seeded permutation of `0..n-1` for one epoch.
  *
  * @param n number of images
- * @param options `seed` and `epoch` (each epoch gets its own order)
+ * @param options `seed`, `epoch` (each epoch gets its own order) and `stream` (separates the
+ *   orders of a run's stages) @default stream 0
  * @returns the indices
  */
-export function shuffledOrder(n: number, options: { seed: number; epoch: number }): Int32Array {
+export function shuffledOrder(
+  n: number,
+  options: { seed: number; epoch: number; stream?: number },
+): Int32Array {
   const order = Int32Array.from({ length: n }, (_, i) => i);
-  _shuffle(order, _rng(options.seed, options.epoch, 0x5eed));
-  return order;
+  return new Rng(options.seed, STREAM.order, options.stream ?? 0, options.epoch).shuffle(order);
 }
 
 /**
@@ -88,13 +91,13 @@ export function shuffledOrder(n: number, options: { seed: number; epoch: number 
  * without replacement from a fresh permutation each epoch, cycling when the class is small.
  *
  * @param data labelled images (`-1` labels are never drawn)
- * @param options `seed`, `epoch`, and `length` @default data.length
+ * @param options `seed`, `epoch`, `stream` @default 0, and `length` @default data.length
  * @returns the indices
  * @throws {UserError} when no image has a label
  */
 export function balancedOrder(
   data: Labelled,
-  options: { seed: number; epoch: number; length?: number },
+  options: { seed: number; epoch: number; stream?: number; length?: number },
 ): Int32Array {
   const byClass: number[][] = Array.from({ length: NUM_CLASSES }, () => []);
   for (let i = 0; i < data.length; i++) {
@@ -106,16 +109,12 @@ export function balancedOrder(
     throw new UserError("class-balanced sampling needs labelled images; use --balance none");
   }
   const length = options.length ?? data.length;
+  const key = [options.seed, STREAM.balance, options.stream ?? 0, options.epoch];
   // Equal shares, the remainder going to a seeded choice of classes.
-  const rng = _rng(options.seed, options.epoch, 0xba1);
   const slots = new Int32Array(length);
   for (let k = 0; k < length; k++) slots[k] = present[k % present.length];
-  _shuffle(slots, rng);
-  const perms = byClass.map((list, c) => {
-    const p = Int32Array.from(list);
-    _shuffle(p, _rng(options.seed, options.epoch, 0xc1a55 + c));
-    return p;
-  });
+  new Rng(...key, -1).shuffle(slots);
+  const perms = byClass.map((list, c) => new Rng(...key, c).shuffle(Int32Array.from(list)));
   const next = new Array(NUM_CLASSES).fill(0);
   const out = new Int32Array(length);
   for (let k = 0; k < length; k++) {
@@ -129,12 +128,12 @@ export function balancedOrder(
  * The epoch order for a `--balance` mode (`sampler` balances; `none` and `loss` shuffle).
  *
  * @param data labelled images
- * @param options `balance`, `seed`, `epoch`
+ * @param options `balance`, `seed`, `epoch`, `stream` @default 0
  * @returns the indices for this epoch
  */
 export function epochOrder(
   data: Labelled,
-  options: { balance: Balance; seed: number; epoch: number },
+  options: { balance: Balance; seed: number; epoch: number; stream?: number },
 ): Int32Array {
   return options.balance === "sampler"
     ? balancedOrder(data, options)
@@ -142,40 +141,51 @@ export function epochOrder(
 }
 
 /**
- * The image indices of training step `step`: epochs are seeded permutations of the dataset,
- * laid end to end, and step k takes the k-th run of `batch` indices. A pure function of its
- * arguments, so resuming needs no sampler state.
+ * {@link epochOrder} as a function of the epoch, remembering the last two epochs (a step's
+ * batch can straddle an epoch boundary, and the loop asks for every step).
  *
- * @param n dataset length
- * @param batch images per step
- * @param step 0-based step
- * @param seed run seed
- * @param stream separates the pretraining and fine-tuning orders
- * @param order replaces the seeded permutations: epoch -> its `n` indices (e.g. the
- *   class-balanced epochs of `--balance sampler`); must itself be a pure function of the epoch
- * @returns `batch` indices in [0, n)
+ * @param data labelled images
+ * @param options `balance`, `seed`, `stream`
+ * @returns epoch -> its indices
+ */
+export function epochOrders(
+  data: Labelled,
+  options: { balance: Balance; seed: number; stream?: number },
+): (epoch: number) => Int32Array {
+  const memo = new Map<number, Int32Array>();
+  return (epoch) => {
+    let o = memo.get(epoch);
+    if (!o) {
+      o = epochOrder(data, { ...options, epoch });
+      if (memo.size >= 2) memo.delete(memo.keys().next().value!);
+      memo.set(epoch, o);
+    }
+    return o;
+  };
+}
+
+/**
+ * The image indices of training step `step`: the epoch orders laid end to end, step k taking
+ * the k-th run of `batch` indices. A pure function of its arguments (given pure epoch orders),
+ * so resuming needs no sampler state.
+ *
+ * @param n images per epoch @param batch images per step @param step 0-based step
+ * @param order epoch -> its `n` indices (e.g. {@link epochOrders}, which remembers them)
+ * @returns `batch` indices
+ * @example
+ * ```ts
+ * batchIndices(4, 3, 1, () => [3, 2, 1, 0]); // [0, 3, 2]: the last of epoch 0, then epoch 1
+ * ```
  */
 export function batchIndices(
   n: number,
   batch: number,
   step: number,
-  opts: { seed: number; stream?: number; order?: (epoch: number) => ArrayLike<number> },
+  order: (epoch: number) => ArrayLike<number>,
 ): number[] {
   const out: number[] = [];
-  let pos = step * batch;
-  let epoch = -1;
-  let perm: ArrayLike<number> = [];
-  while (out.length < batch) {
-    const e = Math.floor(pos / n);
-    if (e !== epoch) {
-      epoch = e;
-      perm = opts.order ? opts.order(e) : new Rng(opts.seed, STREAM.order, opts.stream ?? 0, e)
-        .shuffle(
-          Array.from({ length: n }, (_, i) => i),
-        );
-    }
-    out.push(perm[pos % n]);
-    pos++;
+  for (let pos = step * batch; out.length < batch; pos++) {
+    out.push(order(Math.floor(pos / n))[pos % n]);
   }
   return out;
 }
@@ -213,26 +223,4 @@ export function formatClassDistribution(
     );
   });
   return lines.join("\n");
-}
-
-/** mulberry32 seeded from (seed, epoch, salt). */
-function _rng(seed: number, epoch: number, salt: number): () => number {
-  let s = (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35) ^ salt) >>>
-    0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function _shuffle(a: Int32Array, rng: () => number): void {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
 }

@@ -27,7 +27,7 @@ import {
   batchIndices,
   classCounts,
   classWeights,
-  epochOrder,
+  epochOrders,
   formatClassDistribution,
 } from "../data/sampler.ts";
 import { UserError } from "../errors.ts";
@@ -199,14 +199,14 @@ async function _runStage(run: _Run, state: RunState): Promise<"done" | "interrup
   const s = cfg[stage];
   const micro = s.microBatch > 0 ? s.microBatch : s.batch;
   const emotion = methodPlan(cfg).emotion;
-  const order = _epochOrders(cfg, opts.train, STAGE_ID[stage]);
+  const order = epochOrders(opts.train, {
+    balance: cfg.data.balance,
+    seed: cfg.seed,
+    stream: STAGE_ID[stage],
+  });
   // One step ahead: step k + 1's images are requested before step k trains.
   const load = (k: number) => {
-    const indices = batchIndices(opts.train.length, s.batch, k, {
-      seed: cfg.seed,
-      stream: STAGE_ID[stage],
-      order,
-    });
+    const indices = batchIndices(opts.train.length, s.batch, k, order);
     const batch = opts.train.batch(indices);
     batch.catch(() => {}); // awaited below; unawaited only when the run stops early
     return { step: k, indices, batch };
@@ -332,30 +332,6 @@ function _isEvalStep(step: number, cfg: Config, n: number): boolean {
     ? cfg.finetune.evalEvery
     : Math.max(1, Math.round(n / cfg.finetune.batch));
   return step % every === 0;
-}
-
-/**
- * The epoch orders of a stage under `--balance sampler` (class-balanced, keyed by seed, stage
- * and epoch; the last two epochs memoised), or undefined for the plain seeded shuffle.
- */
-function _epochOrders(
-  cfg: Config,
-  data: Dataset,
-  stream: number,
-): ((epoch: number) => Int32Array) | undefined {
-  if (cfg.data.balance !== "sampler") return undefined;
-  // Stream 0 (pretraining) uses the seed itself; fine-tuning gets its own orders.
-  const seed = (cfg.seed ^ Math.imul(stream, 0x9e3779b1)) >>> 0;
-  const memo = new Map<number, Int32Array>();
-  return (epoch) => {
-    let o = memo.get(epoch);
-    if (!o) {
-      o = epochOrder(data, { balance: "sampler", seed, epoch });
-      if (memo.size >= 2) memo.delete(memo.keys().next().value!);
-      memo.set(epoch, o);
-    }
-    return o;
-  };
 }
 
 /** Validates the classifier, records it, and saves it to `best/` when it improves. */

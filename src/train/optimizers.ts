@@ -113,9 +113,12 @@ export class Adam extends SlotOptimizer {
       this.state.set("step", t);
     }
     tf.tidy(() => t.assign(tf.add(t, 1)));
-    const step = t.dataSync()[0];
-    const c1 = 1 - this.beta1 ** step;
-    const c2 = 1 - this.beta2 ** step;
+    // Bias corrections on the device (no read back: WebGPU under Deno cannot read synchronously):
+    // c1 = 1 - beta1^t, c2 = 1 - beta2^t, as exp(t ln beta).
+    const [stepLr, c2] = tf.tidy(() => [
+      tf.div(lr, tf.sub(1, tf.exp(tf.mul(t, Math.log(this.beta1))))), // lr / c1
+      tf.sub(1, tf.exp(tf.mul(t, Math.log(this.beta2)))),
+    ]);
     for (const [name, g0] of grads) {
       const p = params.get(name);
       tf.tidy(() => {
@@ -125,8 +128,9 @@ export class Adam extends SlotOptimizer {
         m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
         v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
         const denom = tf.add(tf.sqrt(tf.div(v, c2)), this.eps);
-        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), lr / c1)));
+        p.assign(tf.sub(p, tf.mul(tf.div(m, denom), stepLr)));
       });
     }
+    tf.dispose([stepLr, c2]);
   }
 }

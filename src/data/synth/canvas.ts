@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { hashStep } from "../../rng.ts";
 import type { Rgb } from "./identity.ts";
 import type { Capture } from "./capture.ts";
 
@@ -32,7 +33,7 @@ const _NOISE = (() => {
   const t = new Float32Array(257);
   let h = 0x1234567;
   for (let i = 0; i < 256; i++) {
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + 0x297a2d39 | 0;
+    h = hashStep(h);
     t[i] = ((h >>> 8) & 0xffff) / 65536;
   }
   t[256] = t[0];

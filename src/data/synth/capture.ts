@@ -8,7 +8,7 @@
  */
 import type { Rgb } from "./identity.ts";
 import { DOMAIN_SPECS, type DomainName } from "./domains.ts";
-import { hash32, Rng, STREAM } from "./rng.ts";
+import { hashStep, Rng, STREAM } from "../../rng.ts";
 
 /** Capture settings of one image. */
 export interface Capture {
@@ -93,7 +93,7 @@ export function sampleCapture(domain: DomainName, seed: number, index: number): 
   const spec = DOMAIN_SPECS[domain];
   const k = spec.strength;
   const photo = spec.photographic;
-  const r = new Rng(hash32(seed, STREAM.capture, index, photo ? 1 : 0));
+  const r = new Rng(seed, STREAM.capture, index, photo ? 1 : 0);
   // Key light: mostly from the front and above, sometimes hard from a side.
   const az = r.uniform(-Math.PI, Math.PI);
   const side = r.chance(0.25) ? r.uniform(0.5, 0.9) : r.uniform(0.05, 0.55) * k;
@@ -270,9 +270,9 @@ export function applyCamera(img: Float32Array, n: number, cap: Capture, supersam
         r = l + (r - l) * sat, gg = l + (gg - l) * sat, b = l + (b - l) * sat;
       }
       // Sensor noise: approximately Gaussian (sum of two uniforms), stronger in the shadows.
-      h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + 0x297a2d39 | 0;
+      h = hashStep(h);
       const u1 = ((h >>> 8) & 0xffff) / 65536 + (h >>> 24) / 256 - 1;
-      h = Math.imul(h ^ (h >>> 13), 0x5bd1e995) + 0x68e31da4 | 0;
+      h = hashStep(h);
       const nz = nl * u1 * 2.4 * (1.3 - 0.6 * l);
       if (gray) {
         r += nz, gg += nz, b += nz;

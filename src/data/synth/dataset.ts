@@ -14,7 +14,7 @@ import { DOMAIN_SPECS, type DomainName, DOMAINS, globalIdentity } from "./domain
 import { sampleExpression } from "./expressions.ts";
 import { makeIdentity } from "./identity.ts";
 import { MAX_SIZE, MIN_SIZE, renderFace } from "./render.ts";
-import { hash32 } from "./rng.ts";
+import { hash32 } from "../../rng.ts";
 
 /** Options of {@link SyntheticFaces}. */
 export interface SyntheticFacesOptions {

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Emotion } from "../../emotions.ts";
-import { hash32, Rng, STREAM } from "./rng.ts";
+import { Rng, STREAM } from "../../rng.ts";
 
 /** Action-unit intensities, each in [0, 1]. */
 export interface ActionUnits {
@@ -148,7 +148,7 @@ export function sampleExpression(
   index: number,
   subtleP = 0.25,
 ): ActionUnits {
-  const r = new Rng(hash32(seed, STREAM.expression, index));
+  const r = new Rng(seed, STREAM.expression, index);
   const aus = neutralAus();
   const proto = _PROTOTYPES[emotion];
   const scale = r.chance(subtleP) ? r.uniform(0.35, 0.75) : r.uniform(0.8, 1);

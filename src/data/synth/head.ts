@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { hashStep } from "../../rng.ts";
 import type { ActionUnits } from "./expressions.ts";
 import type { Identity } from "./identity.ts";
 import type { Capture } from "./capture.ts";
@@ -22,7 +23,7 @@ export function paintHead(
   // Per-person skin blotches: a 9x9 value-noise grid over the face (face units -1.2..1.2).
   let h = id.textureSeed | 0;
   for (let i = 0; i < 81; i++) {
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + 0x297a2d39 | 0;
+    h = hashStep(h);
     blotch[i] = ((h >>> 8) & 0xffff) / 32768 - 1;
   }
   const W = id.faceW, vc = 0.08, top = id.crownV, chin = g.chinV;
@@ -123,7 +124,7 @@ export function paintHead(
           const ju = iu | 0, jv = iv | 0, fu = iu - ju, fv = iv - jv, q = jv * 9 + ju;
           const nb = (blotch[q] * (1 - fu) + blotch[q + 1] * fu) * (1 - fv) +
             (blotch[q + 9] * (1 - fu) + blotch[q + 10] * fu) * fv;
-          ph = Math.imul(ph ^ (ph >>> 15), 0x2c1b3c6d) + 0x297a2d39 | 0;
+          ph = hashStep(ph);
           const pore = pores * (((ph >>> 8) & 0xff) / 128 - 1);
           const cu = Math.abs(u) - 0.38, cv = v - 0.32;
           const cheek = Math.max(0, 1 - (cu * cu + cv * cv) * 14) * cheekRed;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { hash32, Rng, STREAM } from "./rng.ts";
+import { Rng, STREAM } from "../../rng.ts";
 
 /** An RGB colour, each channel in [0, 1]. */
 export type Rgb = [number, number, number];
@@ -135,7 +135,7 @@ function _lerpRgb(a: Rgb, b: Rgb, t: number): Rgb {
  * ```
  */
 export function makeIdentity(seed: number, id: number): Identity {
-  const r = new Rng(hash32(seed, STREAM.identity, id));
+  const r = new Rng(seed, STREAM.identity, id);
   const male = r.chance(0.5);
   // Ages skew young (most posed-expression photos are of adults 18-40).
   const age = Math.min(1, Math.max(0, r.next() * r.next() * 1.3 + r.uniform(-0.05, 0.1)));

@@ -1,0 +1,92 @@
+import { deepEqual as assertEquals, ok as assert } from "node:assert/strict";
+import {
+  convFlops,
+  convOut,
+  denseFlops,
+  mlpFlops,
+  resnetFlops,
+  stepFlops,
+} from "../../bench/flops.ts";
+import { formatTable } from "../../bench/compare.ts";
+import { simdModule } from "../../bench/simd_peak.ts";
+
+const R18 = { depth: 18 as const, width: 1, stem: "imagenet" as const, inputSize: 224 };
+
+Deno.test("convFlops() counts 2 x outH x outW x k x k x cin x cout", () => {
+  // 3x3, stride 1, padding 1 on 8x8: 8x8 outputs, each 9 x 2 x 4 multiply-adds.
+  assertEquals(convOut(8, { k: 3, stride: 1 }), 8);
+  assertEquals(convFlops(8, { k: 3, stride: 1, cin: 2, cout: 4 }), 2 * 64 * 9 * 2 * 4); // 9216
+  // The ImageNet stem at 64 px: (64 + 6 - 7) / 2 + 1 = 32 outputs per side.
+  assertEquals(convOut(64, { k: 7, stride: 2 }), 32);
+  assertEquals(convFlops(64, { k: 7, stride: 2, cin: 3, cout: 64 }), 2 * 32 * 32 * 49 * 3 * 64);
+  // 1x1 stride-2 shortcut on 7x7: outputs at 0, 2, 4, 6.
+  assertEquals(convFlops(7, { k: 1, stride: 2, cin: 3, cout: 5 }), 2 * 16 * 3 * 5);
+});
+
+Deno.test("denseFlops() and mlpFlops() count 2 x fin x fout per row", () => {
+  assertEquals(denseFlops(512, 6), 6144);
+  assertEquals(mlpFlops(512, { hidden: 4096, dout: 256 }), 2 * 512 * 4096 + 2 * 4096 * 256);
+});
+
+Deno.test("resnetFlops() gives ResNet-18's published 1.82 GMACs at 224 px", () => {
+  const gmacs = resnetFlops(R18) / 2e9;
+  assert(Math.abs(gmacs - 1.82) < 0.02, `got ${gmacs} GMACs`);
+  // 64 px by hand: stem 2*32*32*49*3*64; layer1 four 16x16 3x3 64->64 convs; layers 2-4 each
+  // 9,437,184 (strided conv) + 18,874,368 x 3 (3x3 convs) + 1,048,576 (1x1 shortcut).
+  const stem = 2 * 32 * 32 * 49 * 3 * 64, layer1 = 4 * 2 * 256 * 9 * 64 * 64;
+  const later = 9_437_184 + 3 * 18_874_368 + 1_048_576;
+  assertEquals(resnetFlops({ ...R18, inputSize: 64 }), stem + layer1 + 3 * later); // 296,091,648
+});
+
+Deno.test("stepFlops() is 1x, 3x and ~8x the encoder for inference, supervised, byel", () => {
+  const arch = { ...R18, inputSize: 64 };
+  const enc = resnetFlops(arch);
+  assertEquals(stepFlops("inference", arch), enc + denseFlops(512, 6));
+  assertEquals(stepFlops("supervised", arch), 3 * (enc + denseFlops(512, 6)));
+  const byel = stepFlops("byel", arch) / enc;
+  assert(byel > 8 && byel < 8.2, `byel step = ${byel} x encoder`);
+});
+
+Deno.test("simdModule() assembles valid WASM for mul+add", () => {
+  const bytes = simdModule(false);
+  assert(WebAssembly.validate(bytes));
+  const run = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.run as (
+    n: number,
+  ) => number;
+  // Each of the 12 chains starts at i/16 and converges to a / (1 - m) = 1.
+  assert(Math.abs(run(200_000) - 12) < 0.01);
+});
+
+Deno.test("formatTable() ends with one JSON line of rows with ratios", () => {
+  const lines = formatTable(
+    {
+      rows: [
+        { name: "byel/r18-w1/64", backend: "wasm", threads: 2, img_s: 10, gflop_s: 5 },
+        { name: "inference/r18-w1/64", backend: "wasm", threads: 2, img_s: 100 },
+        { name: "*", backend: "webgpu", error: "no adapter" },
+      ],
+      simd_peak_gflops_per_thread: { mul_add: 45, fma: null },
+    },
+    { rows: [{ name: "byel/r18-w1/64", img_s: 40 }] },
+  );
+  const last = JSON.parse(lines[lines.length - 1]);
+  assertEquals(last, {
+    rows: [
+      { name: "byel/r18-w1/64", backend: "wasm", byel_img_s: 10, torch_img_s: 40, ratio: 0.25 },
+      {
+        name: "inference/r18-w1/64",
+        backend: "wasm",
+        byel_img_s: 100,
+        torch_img_s: null,
+        ratio: null,
+      },
+    ],
+  });
+  assert(lines.some((l) => l.includes("webgpu: no adapter")));
+  // Without PyTorch every torch field is null.
+  const alone = JSON.parse(
+    formatTable({ rows: [{ name: "x", backend: "cpu", img_s: 1 }] }, null)
+      .pop()!,
+  );
+  assertEquals(alone.rows[0].torch_img_s, null);
+});

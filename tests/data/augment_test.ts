@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { tf } from "../../src/deps.ts";
+import { RECIPE_AUGMENT } from "../../src/config.ts";
+import {
+  augmentBatch,
+  type AugmentParams,
+  drawAugmentParams,
+  hueMatrix,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  randomResizedCrop,
+} from "../../src/data/augment.ts";
+import { Rng } from "../../src/rng.ts";
+
+await tf.setBackend("cpu");
+
+const identity: AugmentParams = {
+  box: [0, 0, 1, 1],
+  brightness: 1,
+  contrast: 1,
+  saturation: 1,
+  hue: 0,
+  grayscale: false,
+  blurSigma: 0,
+};
+
+Deno.test("randomResizedCrop() stays inside the image and within the scale range", () => {
+  const rng = new Rng(1);
+  for (let i = 0; i < 200; i++) {
+    const [top, left, h, w] = randomResizedCrop(64, { scale: [0.2, 1], ratio: [0.75, 4 / 3], rng });
+    assert.ok(top >= 0 && left >= 0 && top + h <= 64 && left + w <= 64);
+    assert.ok((h * w) / 4096 >= 0.15 && (h * w) / 4096 <= 1.05);
+  }
+});
+
+Deno.test("drawAugmentParams() is reproducible from the seed and honours the probabilities", () => {
+  const a = drawAugmentParams(RECIPE_AUGMENT, 500, { size: 64, rng: new Rng(5) });
+  const b = drawAugmentParams(RECIPE_AUGMENT, 500, { size: 64, rng: new Rng(5) });
+  assert.deepEqual(a, b);
+  const frac = (f: (p: AugmentParams) => boolean) => a.filter(f).length / a.length;
+  assert.ok(Math.abs(frac((p) => p.box[1] > p.box[3]) - 0.5) < 0.08); // flips
+  assert.ok(Math.abs(frac((p) => p.grayscale) - 0.2) < 0.06);
+  assert.ok(Math.abs(frac((p) => p.blurSigma > 0) - 0.2) < 0.06);
+  assert.ok(Math.abs(frac((p) => p.brightness !== 1) - 0.3) < 0.07);
+  for (const p of a) {
+    assert.ok(p.blurSigma === 0 || (p.blurSigma >= 1 && p.blurSigma <= 2));
+    assert.ok(Math.abs(p.hue) <= 0.2);
+  }
+});
+
+Deno.test("augmentBatch() with identity parameters only normalises", () => {
+  const img = tf.randomUniform([2, 8, 8, 3]) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const out = augmentBatch(img, [identity, identity], { outSize: 8 });
+  assert.equal(tf.memory().numTensors, before + 1);
+  const want = tf.div(tf.sub(img, [...IMAGENET_MEAN]), [...IMAGENET_STD]);
+  assert.ok(tf.max(tf.abs(tf.sub(out, want))).dataSync()[0] < 1e-5);
+  tf.dispose([img, out, want]);
+});
+
+Deno.test("augmentBatch() flips, grays and blurs per image", () => {
+  const img = tf.randomUniform([3, 8, 8, 3]) as tf.Tensor4D;
+  const flip = { ...identity, box: [0, 1, 1, 0] as [number, number, number, number] };
+  const gray = { ...identity, grayscale: true };
+  const blur = { ...identity, blurSigma: 1.5 };
+  const out = augmentBatch(img, [flip, gray, blur], { outSize: 8 });
+  const raw = tf.add(tf.mul(out, [...IMAGENET_STD]), [...IMAGENET_MEAN]);
+  const [f, g, b] = tf.unstack(raw);
+  const [i0, , i2] = tf.unstack(img);
+  assert.ok(tf.max(tf.abs(tf.sub(f, tf.reverse(i0, 1)))).dataSync()[0] < 1e-5);
+  const gv = g.arraySync() as number[][][];
+  assert.ok(Math.abs(gv[3][4][0] - gv[3][4][2]) < 1e-5);
+  const sd = (t: tf.Tensor) => tf.moments(t).variance.dataSync()[0];
+  assert.ok(sd(b) < sd(i2)); // blur lowers the variance of noise
+  tf.dispose([img, out, raw, f, g, b, i0, i2]);
+});
+
+Deno.test("hueMatrix() is the identity at 0 and keeps grays gray", () => {
+  const m0 = hueMatrix(0);
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 3; j++) assert.ok(Math.abs(m0[i][j] - (i === j ? 1 : 0)) < 1e-6);
+  }
+  const m = hueMatrix(0.2);
+  for (const row of m) assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-3);
+});

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { tf } from "../../src/deps.ts";
+import { resolveConfig } from "../../src/config.ts";
+import { SyntheticFaces } from "../../src/data/synth/dataset.ts";
+import { readTensors } from "../../src/model/io.ts";
+import { train } from "../../src/train/loop.ts";
+
+await tf.setBackend("cpu");
+
+// 32 training images, batch 8: 4 pretraining steps (2 micro-batches each), then 3 fine-tuning
+// steps validated after each one.
+const cfg = resolveConfig("smoke", {
+  "pretrain.epochs": "1",
+  "finetune.epochs": "0.75",
+  "checkpointEvery": "2",
+});
+const trainData = new SyntheticFaces({ domain: "synthetic", seed: 1, size: 32, length: 32 });
+const val = new SyntheticFaces({ domain: "real", seed: 2, size: 32, length: 12 });
+const quiet = () => {};
+
+async function weights(dir: string): Promise<Map<string, number[]>> {
+  const { tensors } = await readTensors(dir);
+  const out = new Map<string, number[]>();
+  for (const [n, t] of tensors) {
+    out.set(n, Array.from(t.dataSync()));
+    t.dispose();
+  }
+  return out;
+}
+
+Deno.test("train() resumed twice ends with the same weights as an uninterrupted run, leaking no tensors", async () => {
+  const root = await Deno.makeTempDir();
+  const before = tf.memory().numTensors;
+  const a = await train({
+    config: cfg,
+    train: trainData,
+    val,
+    outDir: `${root}/a`,
+    backend: "cpu",
+    log: quiet,
+    handleSigint: false,
+  });
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(a.interrupted, false);
+  assert.ok(a.metrics && a.metrics.n === 12);
+  assert.equal(a.evals.length, 3);
+
+  const opts = {
+    config: cfg,
+    train: trainData,
+    val,
+    outDir: `${root}/b`,
+    backend: "cpu",
+    log: quiet,
+    handleSigint: false,
+  };
+  const b1 = await train({ ...opts, stopAfter: 3 }); // stops inside pretraining
+  assert.equal(b1.interrupted, true);
+  const b2 = await train({ ...opts, resume: true, stopAfter: 2 }); // crosses into fine-tuning
+  assert.equal(b2.interrupted, true);
+  const b3 = await train({ ...opts, resume: true });
+  assert.equal(b3.interrupted, false);
+  assert.equal(tf.memory().numTensors, before);
+
+  const wa = await weights(`${root}/a/model`);
+  const wb = await weights(`${root}/b/model`);
+  assert.deepEqual([...wb.keys()], [...wa.keys()]);
+  for (const [n, v] of wa) assert.deepEqual(wb.get(n), v, n);
+  assert.deepEqual(b3.evals, a.evals);
+  assert.deepEqual(
+    b3.losses,
+    a.losses.map((r, i) => ({ ...r, imagesPerSecond: b3.losses[i].imagesPerSecond })),
+  );
+  const report = await Deno.readTextFile(`${root}/b/report.html`);
+  assert.match(report, /<svg/);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("train() stops on a non-finite loss and keeps the last good checkpoint", async () => {
+  const root = await Deno.makeTempDir();
+  // A data source that turns corrupt (NaN pixels) after its first batch: the loop reads one
+  // batch per step (the whole step, micro-batches sliced from it), so step 2's images are NaN.
+  let calls = 0;
+  const corrupt = {
+    ...trainData,
+    name: "corrupt",
+    length: trainData.length,
+    size: trainData.size,
+    label: (i: number) => trainData.label(i),
+    async batch(indices: readonly number[]) {
+      const b = await trainData.batch(indices);
+      if (++calls > 1) b.images.fill(NaN);
+      return b;
+    },
+  };
+  const bad = resolveConfig("smoke", { "pretrain.epochs": "1", "checkpointEvery": "1" });
+  await assert.rejects(
+    () =>
+      train({
+        config: bad,
+        train: corrupt,
+        val,
+        outDir: root,
+        backend: "cpu",
+        log: quiet,
+        handleSigint: false,
+      }),
+    /loss is NaN at pretrain step 2; stopped without applying this step/,
+  );
+  const { metadata, tensors } = await readTensors(`${root}/checkpoint`);
+  for (const t of tensors.values()) {
+    assert.ok(Array.from(t.dataSync()).every(Number.isFinite));
+    t.dispose();
+  }
+  assert.equal(metadata.stage, "pretrain");
+  assert.equal(metadata.step, 1);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("train() --balance sampler resumes to the same weights; --balance loss logs the class weights", async () => {
+  const root = await Deno.makeTempDir();
+  const before = tf.memory().numTensors;
+  // 2 pretraining steps, then 1 fine-tuning step.
+  const small = { "pretrain.epochs": "0.5", "finetune.epochs": "0.25" };
+  const sampler = resolveConfig("smoke", { ...small, "data.balance": "sampler" });
+  const opts = { train: trainData, val, backend: "cpu", log: quiet, handleSigint: false };
+  const lines: string[] = [];
+  await train({ ...opts, config: sampler, outDir: `${root}/a`, log: (l) => lines.push(l) });
+  assert.match(
+    lines[0],
+    /^class distribution of .* \(32 images\):\n {2}anger +\d+ +[\d.]+% {2}#+\n/,
+  );
+  assert.doesNotMatch(lines[0], /weight/);
+  const b1 = await train({ ...opts, config: sampler, outDir: `${root}/b`, stopAfter: 1 });
+  assert.equal(b1.interrupted, true);
+  await train({ ...opts, config: sampler, outDir: `${root}/b`, resume: true });
+  const wa = await weights(`${root}/a/model`);
+  const wb = await weights(`${root}/b/model`);
+  for (const [n, v] of wa) assert.deepEqual(wb.get(n), v, n);
+
+  const loss = resolveConfig("smoke", { ...small, "data.balance": "loss" });
+  const logged: string[] = [];
+  const r = await train({ ...opts, config: loss, outDir: `${root}/c`, log: (l) => logged.push(l) });
+  assert.equal(r.interrupted, false);
+  assert.match(logged[0], /\n {2}anger +\d+ +[\d.]+% +weight +[\d.]+ {2}#+\n/);
+  assert.equal(tf.memory().numTensors, before);
+  await Deno.remove(root, { recursive: true });
+});
