@@ -1,20 +1,9 @@
 import assert from "node:assert/strict";
 import { tf } from "../../src/deps.ts";
 import { Lars } from "../../src/train/lars.ts";
-import { Params } from "../../src/model/params.ts";
+import { close, record } from "../_helpers/optimizer_cases.ts";
 
 await tf.setBackend("cpu");
-const close = (a: number, b: number, eps = 1e-6) =>
-  assert.ok(Math.abs(a - b) < eps, `${a} != ${b}`);
-
-function record(): Params {
-  const p = new Params();
-  p.add("layer.w", tf.tensor1d([3, 4])); // ||w|| = 5
-  p.add("layer.b", tf.tensor1d([1]));
-  p.add("bn.gamma", tf.tensor1d([2]));
-  return p;
-}
-
 Deno.test("Lars.apply() matches a hand-computed step", () => {
   const p = record();
   const grads = new Map<string, tf.Tensor>([
