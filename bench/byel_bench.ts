@@ -146,6 +146,7 @@ async function main(): Promise<void> {
   const batch = Number(values.batch), steps = Number(values.steps);
   const archs: ArchConfig[] = list(values.sizes).flatMap((size) =>
     list(values.widths).map((width) => ({
+      family: "resnet" as const,
       depth: 18 as const,
       width: Number(width),
       stem: "imagenet" as const,

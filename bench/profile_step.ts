@@ -7,7 +7,8 @@
  * `timestamp-query` where the adapter has it; `kernel_time` says which kind the numbers are),
  * the way to see where a real GPU spends a step: `--backend webgpu`.
  *
- *   deno run -A bench/profile_step.ts [--backend wasm] [--kind byel] [--width 1] [--size 64]
+ *   deno run -A bench/profile_step.ts [--backend wasm] [--kind byel] [--family resnet|vgg]
+ *        [--width 1] [--size 64]
  *        [--batch 32] [--threads 2] [--top 15] [--no-winograd]
  *
  * @module
@@ -24,6 +25,7 @@ const { values } = parseArgs({
   options: {
     backend: { type: "string", default: "wasm" },
     kind: { type: "string", default: "byel" },
+    family: { type: "string", default: "resnet" },
     width: { type: "string", default: "1" },
     size: { type: "string", default: "64" },
     batch: { type: "string", default: "32" },
@@ -40,6 +42,7 @@ setWinograd(!values["no-winograd"]);
 const step = buildStep({
   kind: values.kind as StepKind,
   arch: {
+    family: values.family as "resnet" | "vgg",
     depth: 18,
     width: Number(values.width),
     stem: "imagenet",

@@ -20,7 +20,7 @@ import { NUM_CLASSES } from "../src/emotions.ts";
 import { applyBnUpdates, type ForwardContext } from "../src/model/layers.ts";
 import { initPretrainNets } from "../src/model/networks.ts";
 import { Params } from "../src/model/params.ts";
-import { resnetForward, resnetInit } from "../src/model/resnet.ts";
+import { encoderForward, encoderInit } from "../src/model/encoder.ts";
 import { pretrainLoss, targetProjections, updateTarget } from "../src/train/byel.ts";
 import { Lars } from "../src/train/lars.ts";
 import { Rng } from "../src/rng.ts";
@@ -77,7 +77,7 @@ export function buildStep(spec: StepSpec): BenchStep {
   if (spec.kind === "byel") return _byelStep(spec);
   const { arch, batch } = spec;
   const p = new Params();
-  const dim = resnetInit(p, "net", { arch, rng: new Rng(1) });
+  const dim = encoderInit(p, "net", { arch, rng: new Rng(1) });
   p.add("head.w", tf.randomNormal([dim, NUM_CLASSES], 0, 0.01, "float32", 2));
   const trainable = p.trainable().map((n) => p.get(n));
   const { v1: x, v2, labels } = _inputs(batch, arch.inputSize);
@@ -87,14 +87,14 @@ export function buildStep(spec: StepSpec): BenchStep {
   const supervised = () =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const feat = resnetForward(p, "net", x, { arch, ctx: { train: true } }); // [B, F]
+        const feat = encoderForward(p, "net", x, { arch, ctx: { train: true } }); // [B, F]
         return tf.losses.softmaxCrossEntropy(y, tf.matMul(feat, head)) as tf.Scalar;
       }, trainable);
       for (const v of trainable) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)));
       return value;
     });
   const inference = () =>
-    tf.tidy(() => tf.matMul(resnetForward(p, "net", x, { arch, ctx: { train: false } }), head));
+    tf.tidy(() => tf.matMul(encoderForward(p, "net", x, { arch, ctx: { train: false } }), head));
   return {
     run: async () => {
       const out = spec.kind === "supervised" ? supervised() : inference();

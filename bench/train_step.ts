@@ -29,6 +29,7 @@ const { values } = parseArgs({
   },
 });
 const arch: ArchConfig = {
+  family: "resnet",
   depth: Number(values.depth) as 18 | 50,
   width: Number(values.width),
   stem: "imagenet",

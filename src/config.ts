@@ -21,10 +21,10 @@ export const METHODS: readonly Method[] = ["baseline", "byol", "byel"];
 export type OptimizerName = "lars" | "adam" | "sgd";
 /** The optimisers. */
 export const OPTIMIZERS: readonly OptimizerName[] = ["lars", "adam", "sgd"];
-/** Learning-rate and EMA schedules. */
-export type ScheduleName = "constant" | "cosine";
-/** The schedules. */
-export const SCHEDULES: readonly ScheduleName[] = ["constant", "cosine"];
+/** Learning-rate schedules (`onecycle`: see `src/train/schedules.ts`). */
+export type ScheduleName = "constant" | "cosine" | "onecycle";
+/** The learning-rate schedules. */
+export const SCHEDULES: readonly ScheduleName[] = ["constant", "cosine", "onecycle"];
 
 /**
  * How training counters class imbalance: `none`, `sampler` (class-balanced epochs) or `loss`
@@ -36,13 +36,18 @@ export const BALANCE_MODES: readonly Balance[] = ["none", "sampler", "loss"];
 
 /** Encoder architecture. */
 export interface ArchConfig {
-  /** ResNet depth: 18 (basic blocks) or 50 (bottlenecks). @default 50 (quick: 18) */
+  /**
+   * `resnet` (the recipe's) or `vgg`: four stages of two 3x3 conv + BatchNorm + ReLU and a 2x2
+   * max-pool, full resolution in the first stage (see `src/model/vgg.ts`). @default "resnet"
+   */
+  family: "resnet" | "vgg";
+  /** ResNet depth: 18 (basic blocks) or 50 (bottlenecks); ignored by `vgg`. @default 50 (quick: 18) */
   depth: 18 | 50;
-  /** Width multiplier on torchvision's channels (64, 128, 256, 512). @default 1 (quick: 0.25) */
+  /** Width multiplier on the stages' channels (64, 128, 256, 512). @default 1 (quick: 0.25) */
   width: number;
   /**
-   * Stem: `imagenet` (7x7 stride-2 conv + 3x3 max-pool, torchvision) or `cifar` (3x3 stride-1
-   * conv, no pool; for small inputs, 4x costlier). @default "imagenet"
+   * ResNet stem: `imagenet` (7x7 stride-2 conv + 3x3 max-pool, torchvision) or `cifar` (3x3
+   * stride-1 conv, no pool; for small inputs, 16x the activations). @default "imagenet"
    */
   stem: "imagenet" | "cifar";
   /** Input side in pixels (images are resized to it). @default 128 (quick: 64) */
@@ -61,6 +66,12 @@ export interface AugmentConfig {
   cropRatio: [number, number];
   /** Probability of a horizontal flip. @default 0.5 */
   flipP: number;
+  /** Magnification range about the crop's centre (>1 zooms in). @default [1, 1] */
+  zoom: [number, number];
+  /** Largest in-plane rotation, degrees (drawn uniformly in ±rotation). @default 0 */
+  rotation: number;
+  /** Largest translation, as a fraction of the crop's side (uniform in ±shift). @default 0 */
+  shift: number;
   /** Probability of colour jitter. @default 0.3 (recipe) */
   jitterP: number;
   /** Brightness jitter strength b: factor in [1-b, 1+b]. @default 0.8 */
@@ -104,7 +115,7 @@ export interface PretrainConfig {
   /** Target EMA decay. @default 0.99 */
   emaDecay: number;
   /** `constant`, or `cosine`: decay rises from emaDecay to 1 over the run. @default "constant" */
-  emaSchedule: ScheduleName;
+  emaSchedule: "constant" | "cosine";
   /** Projector/predictor hidden width. @default 4096 (quick: 512) */
   hidden: number;
   /** Projection (and emotion vector) dimension. @default 256 */
@@ -186,6 +197,9 @@ export const RECIPE_AUGMENT: AugmentConfig = {
   cropScale: [0.08, 1],
   cropRatio: [0.75, 4 / 3],
   flipP: 0.5,
+  zoom: [1, 1],
+  rotation: 0,
+  shift: 0,
   jitterP: 0.3,
   brightness: 0.8,
   contrast: 0.8,
@@ -215,7 +229,7 @@ export const PAPER: Config = {
   seed: 0,
   backend: "auto",
   skipFinetune: false,
-  arch: { depth: 50, width: 1, stem: "imagenet", inputSize: 128 },
+  arch: { family: "resnet", depth: 50, width: 1, stem: "imagenet", inputSize: 128 },
   data: {
     train: "synthetic",
     val: "real",
@@ -276,7 +290,7 @@ export const PAPER: Config = {
  */
 export const QUICK: Config = {
   ...PAPER,
-  arch: { depth: 18, width: 0.25, stem: "imagenet", inputSize: 64 },
+  arch: { family: "resnet", depth: 18, width: 0.25, stem: "imagenet", inputSize: 64 },
   data: { ...PAPER.data, trainSize: 20000, valSize: 600 },
   pretrain: {
     ...PAPER.pretrain,
@@ -305,7 +319,7 @@ export const QUICK: Config = {
 export const SMOKE: Config = {
   ...PAPER,
   backend: "cpu",
-  arch: { depth: 18, width: 1 / 16, stem: "imagenet", inputSize: 32 },
+  arch: { family: "resnet", depth: 18, width: 1 / 16, stem: "imagenet", inputSize: 32 },
   data: { ...PAPER.data, trainSize: 32, valSize: 16 },
   pretrain: {
     ...PAPER.pretrain,
@@ -351,12 +365,13 @@ export function flattenConfig(c: Config): Map<string, Leaf> {
 const _CHOICES: Record<string, readonly string[]> = {
   method: METHODS,
   backend: BACKENDS,
+  "arch.family": ["resnet", "vgg"],
   "arch.stem": ["imagenet", "cifar"],
   "pretrain.optimizer": OPTIMIZERS,
   "finetune.optimizer": OPTIMIZERS,
   "pretrain.schedule": SCHEDULES,
   "finetune.schedule": SCHEDULES,
-  "pretrain.emaSchedule": SCHEDULES,
+  "pretrain.emaSchedule": ["constant", "cosine"],
   "data.balance": BALANCE_MODES,
 };
 
@@ -447,6 +462,17 @@ export function validateConfig(c: Config): Config {
         `${s}.augment.cropScale = ${
           a.cropScale.join(",")
         } is out of range: expected 0 < lo <= hi <= 1`,
+      );
+    }
+    if (!(a.zoom[0] > 0)) {
+      throw new UserError(
+        `${s}.augment.zoom = ${a.zoom.join(",")} is out of range: expected 0 < lo <= hi`,
+      );
+    }
+    if (a.shift > 0.5 || a.rotation > 180) {
+      throw new UserError(
+        `${s}.augment.shift = ${a.shift}, rotation = ${a.rotation}: expected shift <= 0.5 and ` +
+          `rotation <= 180 degrees`,
       );
     }
     if (a.hue > 0.5) {

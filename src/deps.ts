@@ -39,3 +39,6 @@ export const loadJpegTurbo = (): Promise<JpegTurbo> =>
 
 /** The tfjs version every backend is pinned to. */
 export const TFJS_VERSION = "4.22.0";
+
+/** Loads tfjs graph models (the face detector and landmarks) on this same tfjs-core. */
+export { type GraphModel, loadGraphModel } from "npm:@tensorflow/tfjs-converter@4.22.0";

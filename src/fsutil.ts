@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
+import { UserError } from "./errors.ts";
 
 /**
  * Writes `data` to `path` atomically (temporary file in the same folder, then rename).
@@ -37,4 +39,43 @@ export async function exists(path: string): Promise<boolean> {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
+}
+
+/** @returns whether `s` is an http(s) URL */
+export function isHttpUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
+
+/**
+ * Reads a whole file from a path, a `file:` URL or an http(s) URL.
+ *
+ * @param pathOrUrl where to read
+ * @returns its bytes
+ * @throws UserError naming the file when it does not exist or the server refuses it
+ */
+export async function readBytes(pathOrUrl: string | URL): Promise<Uint8Array> {
+  const s = String(pathOrUrl);
+  if (isHttpUrl(s)) {
+    const r = await fetch(s);
+    if (!r.ok) throw new UserError(`cannot fetch ${s}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  }
+  const path = s.startsWith("file:") ? fileURLToPath(s) : s;
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new UserError(`no such file: ${path}`);
+    throw e;
+  }
+}
+
+/** @returns the byte arrays laid end to end in one new array @param parts byte arrays */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
 }

@@ -24,6 +24,8 @@ export interface StepMemoryOptions {
   batch: number;
   /** Input side in pixels (square images). */
   imageSize: number;
+  /** Encoder family (see `ArchConfig.family`). @default "resnet" */
+  family?: "resnet" | "vgg";
   /** ResNet depth. @default 18 */
   depth?: 18 | 50;
   /** Channel width multiplier (1 = torchvision widths 64..512). @default 1 */
@@ -43,6 +45,22 @@ interface _Shape {
   largest: number;
   /** parameter count of the backbone */
   params: number;
+}
+
+/** Activations and parameters of the VGG-style encoder (`src/model/vgg.ts`). */
+function _vgg(imageSize: number, width: number): _Shape {
+  let side = imageSize, cin = 3, tape = 3 * imageSize * imageSize, largest = 0, params = 0;
+  for (const c0 of [64, 128, 256, 512]) {
+    const c = Math.max(1, Math.round(c0 * width));
+    const hw = side * side;
+    // two (conv, BN x-hat and y, ReLU), then the pool's output
+    tape += 8 * hw * c + Math.floor(side / 2) ** 2 * c;
+    largest = Math.max(largest, hw * c);
+    params += 9 * cin * c + 9 * c * c + 4 * c;
+    cin = c;
+    side = Math.floor(side / 2);
+  }
+  return { tape, largest, params };
 }
 
 /** Activations and parameters of a torchvision ResNet (or its CIFAR-stem variant). */
@@ -107,7 +125,9 @@ export function estimateStepBytes(opts: StepMemoryOptions): number {
   if (!(batch >= 1 && imageSize >= 8)) {
     throw new RangeError(`estimateStepBytes: batch ${batch} (>= 1), imageSize ${imageSize} (>= 8)`);
   }
-  const net = _resnet(imageSize, depth, widthMultiplier, stem);
+  const net = opts.family === "vgg"
+    ? _vgg(imageSize, widthMultiplier)
+    : _resnet(imageSize, depth, widthMultiplier, stem);
   const params = opts.params ?? net.params;
   // On the tape: every view's activations. The target network's forward pass and the backward
   // pass are transient: about six of the largest activations at once (dy, dx, and the transposed
@@ -165,6 +185,7 @@ export function checkRunMemory(
     const micro = s.microBatch > 0 ? s.microBatch : s.batch;
     const step = {
       imageSize: cfg.arch.inputSize,
+      family: cfg.arch.family,
       depth: cfg.arch.depth,
       widthMultiplier: cfg.arch.width,
       stem: cfg.arch.stem,

@@ -14,4 +14,5 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import("./eval.ts")).command,
   predict: async () => (await import("./predict.ts")).command,
   compare: async () => (await import("./compare.ts")).command,
+  devscore: async () => (await import("./devscore.ts")).command,
 };

@@ -6,6 +6,8 @@
  * @module
  */
 import { type Config, flattenConfig, PRESETS, resolveConfig } from "../config.ts";
+import { type BackendRequest, BACKENDS } from "../backend/names.ts";
+import { UserError } from "../errors.ts";
 
 /** parseArgs option table for every config field. */
 export function configFlagOptions(): Record<string, { type: "string" | "boolean" }> {
@@ -46,4 +48,42 @@ export function configFlagHelp(): string {
   return [...flattenConfig(PRESETS.quick)].map(([k, v]) =>
     `  --${k.padEnd(34)} ${Array.isArray(v) ? v.join(",") : String(v)}`
   ).join("\n");
+}
+
+/**
+ * Parses an integer flag, once for every command.
+ *
+ * @param name the flag, without dashes @param raw its value, or undefined when not given
+ * @param opts `min` (inclusive), `max` @default Infinity, `default` when not given
+ * @returns the integer
+ * @throws UserError quoting the value and the allowed range
+ */
+export function intFlag(
+  name: string,
+  raw: string | undefined,
+  opts: { min: number; max?: number; default: number },
+): number {
+  if (raw === undefined) return opts.default;
+  const v = Number(raw);
+  const max = opts.max ?? Infinity;
+  if (!(raw.trim() !== "" && Number.isInteger(v) && v >= opts.min && v <= max)) {
+    const range = max === Infinity ? `>= ${opts.min}` : `in ${opts.min}..${max}`;
+    throw new UserError(`--${name} ${raw} is not allowed: expected an integer ${range}`);
+  }
+  return v;
+}
+
+/**
+ * Checks a `--backend` value.
+ *
+ * @param raw the value, or undefined for `auto`
+ * @returns the request
+ * @throws UserError naming the allowed values
+ */
+export function backendFlag(raw: string | undefined): BackendRequest {
+  const v = raw ?? "auto";
+  if (!(BACKENDS as readonly string[]).includes(v)) {
+    throw new UserError(`--backend ${v} is not allowed: expected one of ${BACKENDS.join(", ")}`);
+  }
+  return v as BackendRequest;
 }

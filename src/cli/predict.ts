@@ -1,30 +1,45 @@
 /**
- * `predict`: the class and the six probabilities of each image file, or, with `--lsd-test`,
- * an LSD challenge submission CSV.
+ * `predict`: finds the faces in each image file and prints each face's box, class and the six
+ * probabilities, or, with `--lsd-test`, writes an LSD challenge submission CSV.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { describeBackend, selectBackend } from "../backend/select.ts";
-import { decodeImageFile } from "../data/decode.ts";
+import { readImageFile } from "../data/decode.ts";
 import { writeLsdSubmission } from "../data/submission.ts";
 import { EMOTIONS } from "../emotions.ts";
 import { UserError } from "../errors.ts";
+import { classifyPhoto, type FaceResult } from "../eval/photos.ts";
+import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
+import { backendFlag, intFlag } from "./flags.ts";
 
-const usage = `usage: deno run -A cli.ts predict --model DIR|URL FILE… [--json] [--backend NAME]
+const usage =
+  `usage: deno run -A cli.ts predict --model DIR|URL FILE… [--face detect|none] [--json] [--skip-bad]
        deno run -A cli.ts predict --model DIR|URL --lsd-test DIR --list FILE --out FILE.csv
 
-Prints the predicted class and the probabilities of the six classes for each PNG or JPEG file
-(any size; grayscale is replicated to RGB). With --json: one JSON array of
-{ file, class, probabilities: { anger: …, … } }.
+Finds every face in each PNG or JPEG file (any size; grayscale is replicated to RGB), aligns
+it to the canonical crop and prints its box [x, y, w, h] (in the file's pixels), the predicted
+class and the six probabilities. A file in which no face is found is read whole as a face crop
+and marked so. With --json: one JSON array with, per file, { file, faces: [{ box, score,
+source, landmarks, class, probabilities }], class, probabilities } (the last two: the first
+face's), or { file, error } for a file that could not be read.
+
+A file that cannot be read gets one warning line; the others are still classified. The exit
+code is then 1, or 0 with --skip-bad.
 
 With --lsd-test: classifies every image named in --list (LSD_Challenge_test_set_release.txt),
 found under DIR, and writes the challenge submission to --out: the header image,expression and
 one name,<0-5> row per listed image, in list order (0 anger, 1 disgust, 2 fear, 3 happiness,
 4 sadness, 5 surprise). A missing or unreadable image stops it before anything is written.
 
+  --face MODE       detect (default: find and align faces) or none (the whole image, centre-cropped)
+  --max-faces N     most faces per file (default 8)
+  --skip-bad        exit 0 even when some files could not be read
+  --json            print JSON instead of lines
+  --backend NAME    auto (default), webgpu, wasm, cpu
   --lsd-test DIR    folder holding the test images
   --list FILE       the test list, one image name per line
   --out FILE        the CSV to write
@@ -46,6 +61,9 @@ export const command: Command = {
         list: { type: "string" },
         out: { type: "string" },
         batch: { type: "string" },
+        face: { type: "string" },
+        "max-faces": { type: "string" },
+        "skip-bad": { type: "boolean" },
       },
       strict: true,
       allowPositionals: true,
@@ -53,6 +71,10 @@ export const command: Command = {
     if (!values.model) {
       throw new UserError("predict needs --model DIR (a directory written by train)");
     }
+    const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
+    const maxFaces = intFlag("max-faces", values["max-faces"], { min: 1, default: 8 });
+    const faceMode = parseFaceMode(values.face);
+    const backend = backendFlag(values.backend);
     const lsdTest = values["lsd-test"];
     if (lsdTest !== undefined || values.list !== undefined || values.out !== undefined) {
       if (!lsdTest || !values.list || !values.out) {
@@ -63,13 +85,10 @@ export const command: Command = {
       if (positionals.length > 0) {
         throw new UserError("pass either image files or --lsd-test, not both");
       }
-      const batch = values.batch ? Number(values.batch) : 64;
-      if (!(Number.isInteger(batch) && batch >= 1)) {
-        throw new UserError(`--batch ${values.batch} is not allowed: expected an integer >= 1`);
-      }
-      const info = await selectBackend({ backend: (values.backend ?? "auto") as "auto" });
+      const info = await selectBackend({ backend });
       console.log(describeBackend(info));
       const model = await load(values.model);
+      const face = faceMode === "detect" ? await FaceStage.load() : undefined;
       try {
         const size = model.arch.inputSize;
         const rows = await writeLsdSubmission(
@@ -77,6 +96,7 @@ export const command: Command = {
           {
             size,
             batchSize: batch,
+            decoder: face ? new FaceDecoder(face) : undefined,
             classify: async (b) => {
               const rows = await model.classify(b);
               return Int32Array.from(rows, (r) => r.index);
@@ -91,47 +111,71 @@ export const command: Command = {
         console.log(`wrote ${rows} rows to ${values.out}`);
       } finally {
         model.dispose();
+        face?.dispose();
       }
       return 0;
     }
     if (positionals.length === 0) {
       throw new UserError("predict needs at least one image file (PNG or JPEG)");
     }
-    const info = await selectBackend({ backend: (values.backend ?? "auto") as "auto" });
+    const info = await selectBackend({ backend });
     if (!values.json) console.log(describeBackend(info));
     const model = await load(values.model);
-    const size = model.arch.inputSize;
-    const rows: { file: string; class: string; probabilities: Record<string, number> }[] = [];
+    const face = faceMode === "detect" ? await FaceStage.load() : undefined;
+    const rows: ({ file: string; faces: FaceResult[] } | { file: string; error: string })[] = [];
     try {
-      for (let start = 0; start < positionals.length; start += 32) {
-        const files = positionals.slice(start, start + 32);
-        const images = new Float32Array(files.length * size * size * 3);
-        for (const [i, f] of files.entries()) {
-          images.set(await decodeImageFile(f, size), i * size * size * 3);
+      for (const file of positionals) {
+        try {
+          const img = await readImageFile(file);
+          rows.push({ file, faces: await classifyPhoto(model, img, { face, maxFaces }) });
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          rows.push({ file, error: e.message });
+          console.error(`warning: ${e.message}`);
         }
-        const results = await model.classify({ images, n: files.length, size });
-        files.forEach((file, i) => {
-          const r = results[i];
-          rows.push({
-            file,
-            class: r.class,
-            probabilities: Object.fromEntries(
-              EMOTIONS.map((e) => [e, Number(r.probabilities[e].toFixed(4))]),
-            ),
-          });
-        });
       }
     } finally {
       model.dispose();
+      face?.dispose();
     }
-    if (values.json) console.log(JSON.stringify(rows));
-    else {
+    const round = (p: Record<string, number>) =>
+      Object.fromEntries(EMOTIONS.map((e) => [e, Number(p[e].toFixed(4))]));
+    if (values.json) {
+      console.log(JSON.stringify(rows.map((r) => {
+        if ("error" in r) return r;
+        const faces = r.faces.map((f) => ({
+          ...f,
+          box: f.box.map((v) => Number(v.toFixed(1))),
+          probabilities: round(f.probabilities),
+        }));
+        return {
+          file: r.file,
+          faces,
+          class: faces[0].class,
+          probabilities: faces[0].probabilities,
+        };
+      })));
+    } else {
       for (const r of rows) {
-        const probs = Object.entries(r.probabilities).map(([e, v]) => `${e} ${v.toFixed(3)}`).join(
-          "  ",
-        );
-        console.log(`${r.file}: ${r.class}   (${probs})`);
+        if ("error" in r) continue;
+        for (const [i, f] of r.faces.entries()) {
+          const probs = EMOTIONS.map((e) => `${e} ${f.probabilities[e].toFixed(3)}`).join("  ");
+          const where = f.source === "detector"
+            ? `face ${i + 1} at [${f.box.map((v) => Math.round(v)).join(", ")}]`
+            : f.source === "fallback"
+            ? "no face found, whole image read as a face"
+            : "whole image";
+          console.log(`${r.file}: ${where}: ${f.class}   (${probs})`);
+        }
       }
+    }
+    const bad = rows.filter((r) => "error" in r).length;
+    if (bad > 0) {
+      console.error(
+        `${bad} of ${rows.length} files could not be read` +
+          (values["skip-bad"] ? " (skipped: --skip-bad)" : "; exit code 1 (--skip-bad: 0)"),
+      );
+      return values["skip-bad"] ? 0 : 1;
     }
     return 0;
   },

@@ -1,7 +1,10 @@
 /**
- * BYOL's augmentations as tensor ops on the active backend, drawn per image: random resized
- * crop (with the horizontal flip folded into the crop box), colour jitter (brightness,
- * contrast, saturation, hue), grayscale, 3x3 Gaussian blur, then ImageNet normalisation.
+ * The augmentations as tensor ops on the active backend, drawn per image: one geometric warp
+ * (random resized crop, then zoom, rotation, shift and horizontal flip about the crop's centre,
+ * all in one projective transform with the edges replicated), colour jitter (brightness,
+ * contrast, saturation, hue), grayscale, 3x3 Gaussian blur, then ImageNet normalisation. BYOL's
+ * views use the crop; the supervised stage's mild face-keeping jitter (the PyTorch probe's:
+ * scale ±15%, shift ±10%, rotation ±10°) uses zoom, shift and rotation.
  *
  * Parameters are drawn in plain JS by {@link drawAugmentParams} (pure, seeded, testable) and
  * applied by {@link augmentBatch}. Deviation from torchvision: the jitter operations run in a
@@ -21,8 +24,16 @@ export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** The augmentation of one image. */
 export interface AugmentParams {
-  /** Crop box `[y1, x1, y2, x2]` in cropAndResize's normalised coordinates (x1 > x2 flips). */
-  box: [number, number, number, number];
+  /** Crop `[top, left, height, width]` in source pixels. */
+  crop: [number, number, number, number];
+  /** Mirror left-right. */
+  flip: boolean;
+  /** Magnification about the crop's centre (1 = none; 1.1 shows 10% less of the face). */
+  zoom: number;
+  /** In-plane rotation, radians (positive: the content turns counter-clockwise on screen). */
+  rotation: number;
+  /** Translation `[x, y]` of the content, as fractions of the crop's side. */
+  shift: [number, number];
   /** Brightness factor (1 = unchanged). */
   brightness: number;
   /** Contrast factor (1 = unchanged). */
@@ -74,16 +85,15 @@ export function drawAugmentParams(
 ): AugmentParams[] {
   const { size, rng } = opts;
   const out: AugmentParams[] = [];
-  const d = Math.max(1, size - 1);
   for (let i = 0; i < n; i++) {
-    const [top, left, h, w] = randomResizedCrop(size, {
-      scale: cfg.cropScale,
-      ratio: cfg.cropRatio,
-      rng,
-    });
-    let x1 = left / d;
-    let x2 = (left + w - 1) / d;
-    if (rng.chance(cfg.flipP)) [x1, x2] = [x2, x1];
+    const crop = randomResizedCrop(size, { scale: cfg.cropScale, ratio: cfg.cropRatio, rng });
+    const flip = rng.chance(cfg.flipP);
+    const zoom = rng.uniform(cfg.zoom[0], cfg.zoom[1]);
+    const rotation = (rng.uniform(-1, 1) * cfg.rotation * Math.PI) / 180;
+    const shift: [number, number] = [
+      rng.uniform(-cfg.shift, cfg.shift),
+      rng.uniform(-cfg.shift, cfg.shift),
+    ];
     const jitter = rng.chance(cfg.jitterP);
     const f = (s: number) => (jitter ? rng.uniform(Math.max(0, 1 - s), 1 + s) : 1);
     const brightness = f(cfg.brightness);
@@ -93,7 +103,11 @@ export function drawAugmentParams(
     const grayscale = rng.chance(cfg.grayscaleP);
     const blurSigma = rng.chance(cfg.blurP) ? rng.uniform(cfg.blurSigma[0], cfg.blurSigma[1]) : 0;
     out.push({
-      box: [top / d, x1, (top + h - 1) / d, x2],
+      crop,
+      flip,
+      zoom,
+      rotation,
+      shift,
       brightness,
       contrast,
       saturation,
@@ -103,6 +117,41 @@ export function drawAugmentParams(
     });
   }
   return out;
+}
+
+/**
+ * The projective transform (tf.image.transform's 8 numbers, output pixel -> source pixel,
+ * integer coordinates at pixel centres) of one image's geometric augmentation: the output
+ * square shows the crop, mirrored if `flip`, rotated by `rotation` and magnified by `zoom`
+ * about the crop's centre, moved by `shift`.
+ *
+ * @param p the image's parameters @param outSize output side (the source side is in `p.crop`)
+ * @returns `[a0, a1, a2, b0, b1, b2, 0, 0]`: source x = a0 x + a1 y + a2, y = b0 x + b1 y + b2
+ * @example
+ * ```ts
+ * affineTransform({ ...identity, crop: [0, 0, 64, 64] }, 64); // [1, 0, 0, 0, 1, 0, 0, 0]
+ * ```
+ */
+export function affineTransform(p: AugmentParams, outSize: number): number[] {
+  const [top, left, h, w] = p.crop;
+  const t = outSize, c = Math.cos(p.rotation), s = Math.sin(p.rotation);
+  const f = p.flip ? -1 : 1;
+  // Offsets from the crop's centre, in source pixels, per unit of output offset (output side 1).
+  const a = (c * w * f) / p.zoom, b = (-s * h) / p.zoom;
+  const cc = (s * w * f) / p.zoom, d = (c * h) / p.zoom;
+  // The content moves by `shift`, so the window moves the other way.
+  const cx = left + w / 2 - p.shift[0] * w, cy = top + h / 2 - p.shift[1] * h;
+  const k = (t - 1) / (2 * t);
+  return [
+    a / t,
+    b / t,
+    cx - 0.5 - (a + b) * k,
+    cc / t,
+    d / t,
+    cy - 0.5 - (cc + d) * k,
+    0,
+    0,
+  ];
 }
 
 const _RGB2YIQ = [
@@ -155,9 +204,11 @@ export function augmentBatch(
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const n = images.shape[0];
-    const boxes = tf.tensor2d(params.flatMap((p) => p.box), [n, 4]);
-    const idx = tf.tensor1d(params.map((_, i) => i), "int32");
-    let x = tf.image.cropAndResize(images, boxes, idx, [opts.outSize, opts.outSize], "bilinear"); // [B, T, T, 3]
+    const transforms = tf.tensor2d(params.flatMap((p) => affineTransform(p, opts.outSize)), [n, 8]);
+    let x = tf.image.transform(images, transforms, "bilinear", "nearest", 0, [
+      opts.outSize,
+      opts.outSize,
+    ]); // [B, T, T, 3]
     const clip = (t: tf.Tensor4D) => tf.clipByValue(t, 0, 1) as tf.Tensor4D;
     if (params.some((p) => p.brightness !== 1)) {
       x = clip(tf.mul(x, _perImage(params.map((p) => p.brightness))));

@@ -277,18 +277,14 @@ export function toUnitFloat(src: Uint8Array, out?: Float32Array, offset = 0): Fl
 const _UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 /**
- * Reads one JPEG or PNG file as a square RGB image for the model (used by `predict FILE…`).
+ * Reads and decodes one image file at full resolution, with one clear message per problem.
  *
- * @param path the image file
- * @param size side of the square the model expects
- * @returns `[size, size, 3]` float32 in [0, 1]
- * @throws {UserError} naming the file when it is missing, unreadable, empty, corrupt or not JPEG/PNG
- * @example
- * ```ts
- * const x = await decodeImageFile("face.png", 64); // Float32Array(64 * 64 * 3)
- * ```
+ * @param path a PNG or JPEG file
+ * @returns the image, uint8 RGB
+ * @throws {UserError} naming the file and the fix when it is missing, a folder, unreadable or
+ *   not a valid PNG/JPEG
  */
-export async function decodeImageFile(path: string, size: number): Promise<Float32Array> {
+export async function readImageFile(path: string): Promise<RgbImage> {
   await loadFastJpeg();
   let bytes: Uint8Array;
   try {
@@ -308,13 +304,29 @@ export async function decodeImageFile(path: string, size: number): Promise<Float
     throw e;
   }
   try {
-    return toUnitFloat(decodeToSquare(bytes, size));
+    return decodeImage(bytes);
   } catch (e) {
     if (e instanceof DecodeError) {
       throw new UserError(`${path}: ${e.message}; pass a valid PNG or JPEG image`);
     }
     throw e;
   }
+}
+
+/**
+ * Reads one JPEG or PNG file as a square RGB image for the model (used by `predict FILE…`).
+ *
+ * @param path the image file
+ * @param size side of the square the model expects
+ * @returns `[size, size, 3]` float32 in [0, 1]
+ * @throws {UserError} naming the file when it is missing, unreadable, empty, corrupt or not JPEG/PNG
+ * @example
+ * ```ts
+ * const x = await decodeImageFile("face.png", 64); // Float32Array(64 * 64 * 3)
+ * ```
+ */
+export async function decodeImageFile(path: string, size: number): Promise<Float32Array> {
+  return toUnitFloat(resizeSquare(await readImageFile(path), size));
 }
 
 /** Why one file of a batch could not be used. */

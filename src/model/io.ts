@@ -11,7 +11,7 @@ import { tf } from "../deps.ts";
 import type { ArchConfig, Config } from "../config.ts";
 import { EMOTIONS } from "../emotions.ts";
 import { UserError } from "../errors.ts";
-import { exists } from "../fsutil.ts";
+import { concatBytes, exists, isHttpUrl, readBytes } from "../fsutil.ts";
 import { VERSION } from "../version.ts";
 import { Params } from "./params.ts";
 import { NET } from "./networks.ts";
@@ -105,9 +105,9 @@ export function denoFileHandler(dir: string): Required<Pick<tf.io.IOHandler, "sa
       const specs = json.weightsManifest.flatMap((g) => g.weights);
       const parts: Uint8Array[] = [];
       for (const g of json.weightsManifest) {
-        for (const p of g.paths) parts.push(await _readBytes(`${dir.replace(/\/+$/, "")}/${p}`));
+        for (const p of g.paths) parts.push(await readBytes(`${dir.replace(/\/+$/, "")}/${p}`));
       }
-      const buf = _concat(parts);
+      const buf = concatBytes(parts);
       return {
         modelTopology: json.modelTopology,
         weightSpecs: specs,
@@ -120,24 +120,8 @@ export function denoFileHandler(dir: string): Required<Pick<tf.io.IOHandler, "sa
   };
 }
 
-const _isUrl = (s: string) => /^https?:\/\//i.test(s);
-
-async function _readBytes(pathOrUrl: string): Promise<Uint8Array> {
-  if (_isUrl(pathOrUrl)) {
-    const r = await fetch(pathOrUrl);
-    if (!r.ok) throw new UserError(`cannot fetch ${pathOrUrl}: HTTP ${r.status}`);
-    return new Uint8Array(await r.arrayBuffer());
-  }
-  try {
-    return await Deno.readFile(pathOrUrl);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new UserError(`no such file: ${pathOrUrl}`);
-    throw e;
-  }
-}
-
 async function _readJson(pathOrUrl: string): Promise<ModelJson> {
-  const text = new TextDecoder().decode(await _readBytes(pathOrUrl));
+  const text = new TextDecoder().decode(await readBytes(pathOrUrl));
   try {
     return JSON.parse(text) as ModelJson;
   } catch {
@@ -171,7 +155,7 @@ export async function writeTensors(
       specs.push({ name, shape: t.shape, dtype: t.dtype as "float32" | "int32" });
     }
   }
-  const data = _concat(chunks);
+  const data = concatBytes(chunks);
   await denoFileHandler(dir).save({
     modelTopology: opts.topology,
     weightSpecs: specs,
@@ -195,16 +179,16 @@ export async function readTensors(pathOrUrl: string): Promise<{
   metadata: JsonRecord;
 }> {
   const dir = pathOrUrl.replace(/\/model\.json$/, "").replace(/\/+$/, "");
-  if (!_isUrl(dir) && !(await exists(`${dir}/model.json`))) {
+  if (!isHttpUrl(dir) && !(await exists(`${dir}/model.json`))) {
     throw new UserError(
       `no model at ${pathOrUrl}: expected a directory with model.json and weights.bin`,
     );
   }
   let art: tf.io.ModelArtifacts;
-  if (_isUrl(dir)) {
+  if (isHttpUrl(dir)) {
     const json = await _readJson(`${dir}/model.json`);
     const parts = await Promise.all(
-      json.weightsManifest.flatMap((g) => g.paths).map((p) => _readBytes(`${dir}/${p}`)),
+      json.weightsManifest.flatMap((g) => g.paths).map((p) => readBytes(`${dir}/${p}`)),
     );
     const total = parts.reduce((s, p) => s + p.byteLength, 0);
     const buf = new Uint8Array(total);
@@ -299,15 +283,4 @@ export async function loadModelParams(
     arch: topology.arch as ArchConfig,
     metadata: metadata as unknown as ModelMetadata,
   };
-}
-
-/** @returns the byte arrays laid end to end in one new array @param parts byte arrays */
-function _concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }

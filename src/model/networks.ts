@@ -13,7 +13,7 @@ import { Rng, STREAM } from "../rng.ts";
 import { emotionClassifierInit, headForward, headInit, mlpForward, mlpInit } from "./heads.ts";
 import type { ForwardContext } from "./layers.ts";
 import { Params } from "./params.ts";
-import { resnetForward, resnetInit } from "./resnet.ts";
+import { encoderForward, encoderInit } from "./encoder.ts";
 
 /** The name of each network inside a parameter record (the prefix of its parameters). */
 export const NET = {
@@ -50,7 +50,7 @@ export const NET = {
 export function initPretrainNets(cfg: Config, opts: { emotion: boolean }): Params {
   const p = new Params();
   const rng = new Rng(cfg.seed, STREAM.init);
-  const f = resnetInit(p, NET.onlineEncoder, { arch: cfg.arch, rng });
+  const f = encoderInit(p, NET.onlineEncoder, { arch: cfg.arch, rng });
   const { hidden, projectionDim: d } = cfg.pretrain;
   mlpInit(p, NET.onlineProjector, { din: f, hidden, dout: d, rng });
   mlpInit(p, NET.onlinePredictor, { din: d, hidden, dout: d, rng });
@@ -79,7 +79,7 @@ export function onlineForward(
   x: tf.Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
 ): OnlineOutputs {
-  const y = resnetForward(p, NET.onlineEncoder, x, opts); // [B, F]
+  const y = encoderForward(p, NET.onlineEncoder, x, opts); // [B, F]
   const z = mlpForward(p, NET.onlineProjector, y, opts.ctx); // [B, D]
   return { y, z, p: mlpForward(p, NET.onlinePredictor, z, opts.ctx) }; // p: [B, D]
 }
@@ -90,7 +90,7 @@ export function targetForward(
   x: tf.Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
 ): tf.Tensor2D {
-  const y = resnetForward(p, NET.targetEncoder, x, opts); // [B, F]
+  const y = encoderForward(p, NET.targetEncoder, x, opts); // [B, F]
   return mlpForward(p, NET.targetProjector, y, opts.ctx); // [B, D]
 }
 
@@ -111,7 +111,7 @@ export function initClassifier(cfg: Config, from?: Params): Params {
     }
     f = p.get(p.names(`${NET.encoder}.`).filter((n) => n.endsWith(".mean")).pop()!).size;
   } else {
-    f = resnetInit(p, NET.encoder, { arch: cfg.arch, rng });
+    f = encoderInit(p, NET.encoder, { arch: cfg.arch, rng });
   }
   headInit(p, NET.head, { din: f, rng });
   return p;
@@ -127,6 +127,6 @@ export function classifierForward(
   x: tf.Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext; dropout?: number; dropoutRng?: Rng },
 ): tf.Tensor2D {
-  const y = resnetForward(p, NET.encoder, x, opts); // [B, F]
+  const y = encoderForward(p, NET.encoder, x, opts); // [B, F]
   return headForward(p, NET.head, y, { rate: opts.dropout ?? 0, rng: opts.dropoutRng }); // [B, 6]
 }

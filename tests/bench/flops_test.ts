@@ -10,7 +10,13 @@ import {
 import { formatTable } from "../../bench/compare.ts";
 import { simdModule } from "../../bench/simd_peak.ts";
 
-const R18 = { depth: 18 as const, width: 1, stem: "imagenet" as const, inputSize: 224 };
+const R18 = {
+  family: "resnet" as const,
+  depth: 18 as const,
+  width: 1,
+  stem: "imagenet" as const,
+  inputSize: 224,
+};
 
 Deno.test("convFlops() counts 2 x outH x outW x k x k x cin x cout", () => {
   // 3x3, stride 1, padding 1 on 8x8: 8x8 outputs, each 9 x 2 x 4 multiply-adds.

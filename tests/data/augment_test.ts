@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { tf } from "../../src/deps.ts";
 import { RECIPE_AUGMENT } from "../../src/config.ts";
 import {
+  affineTransform,
   augmentBatch,
   type AugmentParams,
   drawAugmentParams,
@@ -11,11 +12,16 @@ import {
   randomResizedCrop,
 } from "../../src/data/augment.ts";
 import { Rng } from "../../src/rng.ts";
+import "../../src/backend/kernels/mod.ts";
 
 await tf.setBackend("cpu");
 
 const identity: AugmentParams = {
-  box: [0, 0, 1, 1],
+  crop: [0, 0, 8, 8],
+  flip: false,
+  zoom: 1,
+  rotation: 0,
+  shift: [0, 0],
   brightness: 1,
   contrast: 1,
   saturation: 1,
@@ -38,7 +44,7 @@ Deno.test("drawAugmentParams() is reproducible from the seed and honours the pro
   const b = drawAugmentParams(RECIPE_AUGMENT, 500, { size: 64, rng: new Rng(5) });
   assert.deepEqual(a, b);
   const frac = (f: (p: AugmentParams) => boolean) => a.filter(f).length / a.length;
-  assert.ok(Math.abs(frac((p) => p.box[1] > p.box[3]) - 0.5) < 0.08); // flips
+  assert.ok(Math.abs(frac((p) => p.flip) - 0.5) < 0.08);
   assert.ok(Math.abs(frac((p) => p.grayscale) - 0.2) < 0.06);
   assert.ok(Math.abs(frac((p) => p.blurSigma > 0) - 0.2) < 0.06);
   assert.ok(Math.abs(frac((p) => p.brightness !== 1) - 0.3) < 0.07);
@@ -46,6 +52,30 @@ Deno.test("drawAugmentParams() is reproducible from the seed and honours the pro
     assert.ok(p.blurSigma === 0 || (p.blurSigma >= 1 && p.blurSigma <= 2));
     assert.ok(Math.abs(p.hue) <= 0.2);
   }
+});
+
+/** Where the transform sends output pixel (x, y). */
+function apply(t: number[], x: number, y: number): [number, number] {
+  return [t[0] * x + t[1] * y + t[2], t[3] * x + t[4] * y + t[5]];
+}
+
+Deno.test("affineTransform() maps output pixels to the source as crop, flip, zoom, rotation, shift say", () => {
+  const close = (a: number[], b: number[]) =>
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-9, `${a} != ${b}`));
+  const id = { ...identity, crop: [0, 0, 64, 64] as [number, number, number, number] };
+  close(affineTransform(id, 64), [1, 0, 0, 0, 1, 0, 0, 0]);
+  // A 64 px source shown at 32 px: output pixel centres land on the 2x2 blocks' centres.
+  close(apply(affineTransform(id, 32), 0, 0), [0.5, 0.5]);
+  // The right half of the image (a 32 x 64 crop) at 32 px: x maps into 32..63.
+  close(apply(affineTransform({ ...id, crop: [0, 32, 64, 32] }, 32), 0, 0), [32, 0.5]);
+  // A flip sends column 0 to column 63.
+  close(apply(affineTransform({ ...id, flip: true }, 64), 0, 10), [63, 10]);
+  // Zoom 2 about the centre: the corner shows the point halfway to the centre.
+  close(apply(affineTransform({ ...id, zoom: 2 }, 64), -0.5, -0.5), [15.5, 15.5]);
+  // A quarter turn (counter-clockwise): the top-left corner shows the source's top-right one.
+  close(apply(affineTransform({ ...id, rotation: Math.PI / 2 }, 64), -0.5, -0.5), [63.5, -0.5]);
+  // Content shifted right by 10%: output pixel 6.4 + x shows source pixel x.
+  close(apply(affineTransform({ ...id, shift: [0.1, 0] }, 64), 16.4, 16), [10, 16]);
 });
 
 Deno.test("augmentBatch() with identity parameters only normalises", () => {
@@ -60,7 +90,7 @@ Deno.test("augmentBatch() with identity parameters only normalises", () => {
 
 Deno.test("augmentBatch() flips, grays and blurs per image", () => {
   const img = tf.randomUniform([3, 8, 8, 3]) as tf.Tensor4D;
-  const flip = { ...identity, box: [0, 1, 1, 0] as [number, number, number, number] };
+  const flip = { ...identity, flip: true };
   const gray = { ...identity, grayscale: true };
   const blur = { ...identity, blurSigma: 1.5 };
   const out = augmentBatch(img, [flip, gray, blur], { outSize: 8 });

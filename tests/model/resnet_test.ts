@@ -9,8 +9,20 @@ await tf.setBackend("cpu");
 Deno.test("resnetForward() gives [B, 512 x width] for ResNet-18 and [B, 2048 x width] for ResNet-50", () => {
   for (
     const arch of [
-      { depth: 18 as const, width: 1 / 16, stem: "imagenet" as const, inputSize: 32 },
-      { depth: 50 as const, width: 1 / 16, stem: "cifar" as const, inputSize: 16 },
+      {
+        family: "resnet" as const,
+        depth: 18 as const,
+        width: 1 / 16,
+        stem: "imagenet" as const,
+        inputSize: 32,
+      },
+      {
+        family: "resnet" as const,
+        depth: 50 as const,
+        width: 1 / 16,
+        stem: "cifar" as const,
+        inputSize: 16,
+      },
     ]
   ) {
     const p = new Params();

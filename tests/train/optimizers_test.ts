@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 import { tf } from "../../src/deps.ts";
 import { Adam, Sgd } from "../../src/train/optimizers.ts";
 import { close, record } from "../_helpers/optimizer_cases.ts";

@@ -118,7 +118,7 @@ Deno.test("every kernel of the real training steps is registered on cpu, wasm an
       "Sqrt",
       "Abs",
       "Exp",
-      "CropAndResize",
+      "Transform",
     ]
   ) assert.ok(used.includes(k), `${k} not used; used: ${used.join(" ")}`);
   const missing = ["cpu", "wasm", "webgpu"].flatMap((b) =>

@@ -8,12 +8,14 @@
  * - WASM 3x3 stride-1 convolutions (forward, and the input gradient, which is one): Winograd
  *   F(2x2, 3x3), see `winograd.ts`.
  * - WASM `BatchMatMul` with a transposed operand (scalar loop in tfjs): `wasm_matmul.ts`.
+ * - CPU `Transform` (tf.image.transform, the augmentations' warp) for batches: `cpu_transform.ts`.
  * - BatchNorm's gradient: not a kernel but a custom gradient, `batchNormTrain` in
  *   `../batch_norm.ts`; on WASM its statistics, normalisation and gradient are three kernels of
  *   byel's SIMD module, see `wasm_batch_norm.ts`.
  *
  * @module
  */
+import { registerCpuTransform } from "./cpu_transform.ts";
 import { registerWasmConvGrads } from "./wasm_conv_grads.ts";
 import { registerWinograd } from "./winograd.ts";
 import { registerWasmBatchNorm } from "./wasm_batch_norm.ts";
@@ -21,6 +23,7 @@ import { registerWasmMatMul } from "./wasm_matmul.ts";
 
 /** Registers our kernels on every backend that needs them. Idempotent. */
 export function registerKernels(): void {
+  registerCpuTransform();
   registerWasmConvGrads();
   registerWinograd();
   registerWasmBatchNorm();

@@ -10,14 +10,11 @@
  *
  * @module
  */
+import { CANONICAL, canonicalScale } from "../../face/canonical.ts";
 import { hashStep } from "../../rng.ts";
 import type { Rgb } from "./identity.ts";
 import type { Capture } from "./capture.ts";
 
-/** Where the eye line sits as a fraction of the image height (real face crops: 0.35-0.40). */
-export const EYE_ROW = 0.37;
-/** Face units to pixels, per pixel of image side (eye line to chin ~ 58% of the height). */
-export const UNIT = 0.6;
 /** Height of the background wall, below every part of the head. */
 export const BG_HEIGHT = -0.6;
 /** Depth of the head ellipsoid in face units. */
@@ -90,12 +87,20 @@ export class Canvas {
     this.rgb = new Float32Array(m * 3);
   }
 
-  /** Sets the pose and fills U, V with every pixel's face coordinates. */
-  pose(cap: Capture): void {
+  /**
+   * Sets the pose and fills U, V with every pixel's face coordinates. The face is framed as the
+   * face stage frames a real photo (`src/face/canonical.ts`): eyes level at the canonical eye
+   * line, scaled by the inter-ocular and eye-to-mouth distances; the capture's scale, shift and
+   * rotation are then small misalignments, like those of landmarks found in a photo.
+   *
+   * @param cap the capture @param face this face's distances in face units: `iod` between the
+   *   eye centres, `eyeToMouth` from the eye line to the mouth-corner midpoint
+   */
+  pose(cap: Capture, face: { iod: number; eyeToMouth: number }): void {
     const n = this.n;
-    this.s = n * UNIT * cap.scale;
+    this.s = cap.scale / canonicalScale(face.iod, face.eyeToMouth, n); // pixels per face unit
     this.cx = n * (0.5 + cap.shiftX);
-    this.cy = n * (EYE_ROW + cap.shiftY) + (cap.scale - 1) * n * 0.1;
+    this.cy = n * (CANONICAL.eyeY + cap.shiftY);
     this.cosT = Math.cos(cap.rotation);
     this.sinT = Math.sin(cap.rotation);
     this.sinY = Math.sin(cap.yaw);

@@ -64,8 +64,8 @@ export function renderFace(out: Float32Array, opts: RenderOptions): void {
   const f = size < 64 ? 2 : 1;
   const n = size * f;
   const c = canvasFor(n);
-  c.pose(cap);
   const g = faceGeometry(id, aus);
+  c.pose(cap, { iod: 2 * id.eyeSep, eyeToMouth: g.mouthY + g.cornerDY });
   paintHead(c, id, aus, g, cap);
   if (id.beard) paintBeard(c, id, g);
   shapeRelief(c, id, aus, g);

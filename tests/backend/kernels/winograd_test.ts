@@ -226,7 +226,13 @@ Deno.test("a ResNet-18 training step's gradients on WASM, with every byel kernel
   // stride-1 convolution takes Winograd (both tile sizes, transposed products, the input- and
   // filter-gradient routes), and BatchNorm, the stem's patches and the transposed products run
   // on byel's kernels too.
-  const arch = { depth: 18, width: 0.5, stem: "imagenet", inputSize: 32 } as const;
+  const arch = {
+    family: "resnet",
+    depth: 18,
+    width: 0.5,
+    stem: "imagenet",
+    inputSize: 32,
+  } as const;
   const grads = async (backend: "cpu" | "wasm") => {
     await selectBackend({ backend, threads: backend === "wasm" ? 1 : undefined });
     const p = new Params();

@@ -1,0 +1,94 @@
+/**
+ * `devscore`: scores a model on every real-photo development set that is present (by default
+ * `../shared/devsets`) and prints one table; does nothing, successfully, when there are none.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { describeBackend, selectBackend } from "../backend/select.ts";
+import { UserError } from "../errors.ts";
+import { writeFileAtomic } from "../fsutil.ts";
+import { DEFAULT_DEVSETS, findDevsets, formatDevsetTable, scoreDevsets } from "../eval/devsets.ts";
+import { FaceStage, parseFaceMode } from "../face/stage.ts";
+import { load } from "../model/classifier.ts";
+import type { Command } from "./command.ts";
+import { backendFlag, intFlag } from "./flags.ts";
+
+const usage =
+  `usage: deno task devscore --model DIR|URL [--devsets DIR] [--only a,b] [--json] [--out FILE]
+
+Scores the model on each labelled image folder under DIR (default ${DEFAULT_DEVSETS}: real
+photographs, for measuring only) and prints one table of macro F1, accuracy and per-class F1.
+Prints a notice and exits 0 when DIR holds no dev set.
+
+  --model DIR|URL   the model to score
+  --devsets DIR     folder of dev sets (each a folder of class sub-folders)
+  --only a,b        score only these sets
+  --face MODE       detect (default: find, align and crop each face) or none (whole image)
+  --json            print one JSON object instead of the table
+  --out FILE        also write the JSON there
+  --backend NAME    auto (default), webgpu, wasm, cpu
+  --batch N         images per forward pass (default 64)`;
+
+/** The `devscore` command. */
+export const command: Command = {
+  name: "devscore",
+  summary: "score a model on the real-photo dev sets that are present, one table",
+  usage,
+  async run(args: string[]): Promise<number> {
+    const { values } = parseArgs({
+      args,
+      options: {
+        model: { type: "string" },
+        devsets: { type: "string" },
+        only: { type: "string" },
+        face: { type: "string" },
+        json: { type: "boolean" },
+        out: { type: "string" },
+        backend: { type: "string" },
+        batch: { type: "string" },
+      },
+      strict: true,
+    });
+    if (!values.model) {
+      throw new UserError("devscore needs --model DIR (a directory written by train)");
+    }
+    const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
+    const faceMode = parseFaceMode(values.face);
+    const root = values.devsets ?? DEFAULT_DEVSETS;
+    const sets = await findDevsets(root);
+    if (sets.length === 0) {
+      console.log(`no dev sets under ${root}: nothing to score`);
+      return 0;
+    }
+    const info = await selectBackend({ backend: backendFlag(values.backend) });
+    if (!values.json) console.log(describeBackend(info));
+    const model = await load(values.model);
+    const face = faceMode === "detect" ? await FaceStage.load() : undefined;
+    try {
+      const rows = await scoreDevsets(model, {
+        root,
+        only: values.only?.split(","),
+        batch,
+        face,
+        log: values.json ? undefined : (l) => console.log(l),
+      });
+      const json = {
+        model: values.model,
+        method: model.metadata.method,
+        backend: info.name,
+        face: faceMode,
+        sets: rows.map((r) => ({ name: r.name, skipped: r.skipped, ...r.metrics })),
+      };
+      if (values.out) await writeFileAtomic(values.out, JSON.stringify(json, null, 1) + "\n");
+      if (values.json) console.log(JSON.stringify(json));
+      else {console.log(
+          `\nmodel ${values.model} (${model.metadata.method})\n${formatDevsetTable(rows)}`,
+        );}
+    } finally {
+      model.dispose();
+      face?.dispose();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { tf } from "../../src/deps.ts";
+import { selectBackend } from "../../src/backend/select.ts";
+import type { ArchConfig } from "../../src/config.ts";
+import { encoderForward, encoderInit, featureDim } from "../../src/model/encoder.ts";
+import { Params } from "../../src/model/params.ts";
+import { maxPool2x2 } from "../../src/model/vgg.ts";
+import { Rng } from "../../src/rng.ts";
+
+const arch: ArchConfig = { family: "vgg", depth: 18, width: 0.25, stem: "imagenet", inputSize: 48 };
+
+Deno.test("the vgg encoder gives [B, 512 x width] and keeps 8 convolutions of 16..128 channels", async () => {
+  await selectBackend({ backend: "cpu" });
+  const p = new Params();
+  assert.equal(encoderInit(p, "enc", { arch, rng: new Rng(0) }), 128);
+  assert.equal(featureDim(arch), 128);
+  assert.deepEqual(
+    p.names().filter((n) => n.endsWith(".conv.w")).map((n) => p.get(n).shape[3]),
+    [16, 16, 32, 32, 64, 64, 128, 128],
+  );
+  const x = tf.randomNormal([2, 48, 48, 3]) as tf.Tensor4D;
+  const run = () => tf.tidy(() => encoderForward(p, "enc", x, { arch, ctx: { train: false } }));
+  tf.dispose(run()); // the first call folds each BatchNorm into its convolution and keeps that
+  const before = tf.memory().numTensors;
+  const y = run();
+  assert.deepEqual(y.shape, [2, 128]);
+  assert.equal(tf.memory().numTensors, before + 1);
+  tf.dispose([x, y]);
+  p.dispose();
+});
+
+Deno.test("maxPool2x2() on wasm (own gradient) equals tf.maxPool and its gradient on cpu, odd sizes too", async () => {
+  const run = async (b: "cpu" | "wasm", shape: [number, number, number, number]) => {
+    await selectBackend({ backend: b });
+    const n = shape.reduce((a, c) => a * c);
+    const x = tf.tensor4d(Array.from({ length: n }, (_, i) => Math.sin(i * 1.7)), shape);
+    const y = maxPool2x2(x);
+    const dy = tf.tensor(Array.from({ length: y.size }, (_, i) => Math.cos(i)), y.shape);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(maxPool2x2(t as tf.Tensor4D), dy)))(x);
+    const out = [await y.data(), await g.data()];
+    tf.dispose([x, y, dy, g]);
+    return out;
+  };
+  for (const shape of [[2, 6, 6, 5], [1, 7, 5, 3]] as [number, number, number, number][]) {
+    const [yc, gc] = await run("cpu", shape);
+    const [yw, gw] = await run("wasm", shape);
+    assert.deepEqual(Array.from(yw), Array.from(yc));
+    assert.deepEqual(Array.from(gw), Array.from(gc));
+  }
+  await selectBackend({ backend: "cpu" });
+});
