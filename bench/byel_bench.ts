@@ -147,6 +147,7 @@ async function main(): Promise<void> {
   const archs: ArchConfig[] = list(values.sizes).flatMap((size) =>
     list(values.widths).map((width) => ({
       family: "resnet" as const,
+      inputNorm: "imagenet" as const,
       depth: 18 as const,
       width: Number(width),
       stem: "imagenet" as const,

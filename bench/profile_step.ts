@@ -43,6 +43,7 @@ const step = buildStep({
   kind: values.kind as StepKind,
   arch: {
     family: values.family as "resnet" | "vgg",
+    inputNorm: "imagenet",
     depth: 18,
     width: Number(values.width),
     stem: "imagenet",

@@ -52,6 +52,12 @@ export interface ArchConfig {
   stem: "imagenet" | "cifar";
   /** Input side in pixels (images are resized to it). @default 128 (quick: 64) */
   inputSize: number;
+  /**
+   * Input normalisation, in training and at test time: `imagenet` (the recipe's channel
+   * means and deviations), `image` (each image standardised by its own mean and deviation) or
+   * `gray` (luma only, standardised per image). See `normalizeInput`. @default "imagenet"
+   */
+  inputNorm: "imagenet" | "image" | "gray";
 }
 
 /**
@@ -229,7 +235,14 @@ export const PAPER: Config = {
   seed: 0,
   backend: "auto",
   skipFinetune: false,
-  arch: { family: "resnet", depth: 50, width: 1, stem: "imagenet", inputSize: 128 },
+  arch: {
+    family: "resnet",
+    depth: 50,
+    width: 1,
+    stem: "imagenet",
+    inputSize: 128,
+    inputNorm: "imagenet",
+  },
   data: {
     train: "synthetic",
     val: "real",
@@ -290,7 +303,14 @@ export const PAPER: Config = {
  */
 export const QUICK: Config = {
   ...PAPER,
-  arch: { family: "resnet", depth: 18, width: 0.25, stem: "imagenet", inputSize: 64 },
+  arch: {
+    family: "resnet",
+    depth: 18,
+    width: 0.25,
+    stem: "imagenet",
+    inputSize: 64,
+    inputNorm: "imagenet",
+  },
   data: { ...PAPER.data, trainSize: 20000, valSize: 600 },
   pretrain: {
     ...PAPER.pretrain,
@@ -319,7 +339,14 @@ export const QUICK: Config = {
 export const SMOKE: Config = {
   ...PAPER,
   backend: "cpu",
-  arch: { family: "resnet", depth: 18, width: 1 / 16, stem: "imagenet", inputSize: 32 },
+  arch: {
+    family: "resnet",
+    depth: 18,
+    width: 1 / 16,
+    stem: "imagenet",
+    inputSize: 32,
+    inputNorm: "imagenet",
+  },
   data: { ...PAPER.data, trainSize: 32, valSize: 16 },
   pretrain: {
     ...PAPER.pretrain,
@@ -366,6 +393,7 @@ const _CHOICES: Record<string, readonly string[]> = {
   method: METHODS,
   backend: BACKENDS,
   "arch.family": ["resnet", "vgg"],
+  "arch.inputNorm": ["imagenet", "image", "gray"],
   "arch.stem": ["imagenet", "cifar"],
   "pretrain.optimizer": OPTIMIZERS,
   "finetune.optimizer": OPTIMIZERS,

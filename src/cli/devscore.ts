@@ -25,6 +25,8 @@ Prints a notice and exits 0 when DIR holds no dev set.
   --devsets DIR     folder of dev sets (each a folder of class sub-folders)
   --only a,b        score only these sets
   --face MODE       detect (default: find, align and crop each face) or none (whole image)
+  --adapt           re-estimate BatchNorm statistics on each set's own images before scoring it
+                    (test-time adaptation: label-free but transductive; off by default)
   --json            print one JSON object instead of the table
   --out FILE        also write the JSON there
   --backend NAME    auto (default), webgpu, wasm, cpu
@@ -43,6 +45,7 @@ export const command: Command = {
         devsets: { type: "string" },
         only: { type: "string" },
         face: { type: "string" },
+        adapt: { type: "boolean" },
         json: { type: "boolean" },
         out: { type: "string" },
         backend: { type: "string" },
@@ -71,6 +74,7 @@ export const command: Command = {
         only: values.only?.split(","),
         batch,
         face,
+        adapt: values.adapt,
         log: values.json ? undefined : (l) => console.log(l),
       });
       const json = {
@@ -78,13 +82,23 @@ export const command: Command = {
         method: model.metadata.method,
         backend: info.name,
         face: faceMode,
-        sets: rows.map((r) => ({ name: r.name, skipped: r.skipped, ...r.metrics })),
+        adapt: values.adapt ?? false,
+        sets: rows.map((r) => ({
+          name: r.name,
+          skipped: r.skipped,
+          faces: r.faces,
+          adapted: r.adapted,
+          ...r.metrics,
+        })),
       };
       if (values.out) await writeFileAtomic(values.out, JSON.stringify(json, null, 1) + "\n");
       if (values.json) console.log(JSON.stringify(json));
-      else {console.log(
-          `\nmodel ${values.model} (${model.metadata.method})\n${formatDevsetTable(rows)}`,
-        );}
+      else {
+        const how = `face ${faceMode}` +
+          (values.adapt ? ", BatchNorm adapted to each set (--adapt, transductive)" : "");
+        console.log(`\nmodel ${values.model} (${model.metadata.method}), ${how}`);
+        console.log(formatDevsetTable(rows));
+      }
     } finally {
       model.dispose();
       face?.dispose();

@@ -14,7 +14,7 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import type { AugmentConfig } from "../config.ts";
+import type { ArchConfig, AugmentConfig } from "../config.ts";
 import type { Rng } from "../rng.ts";
 
 /** ImageNet channel means (RGB). */
@@ -195,13 +195,15 @@ function _perImage(values: number[]): tf.Tensor4D {
  *
  * @param images `[B, S, S, 3]` float32 in [0, 1]
  * @param params one per image (from {@link drawAugmentParams})
- * @returns `[B, outSize, outSize, 3]` ImageNet-normalised
+ * @param arch the model's input: `inputSize` (the output side) and `inputNorm`
+ * @returns `[B, inputSize, inputSize, 3]`, normalised as {@link normalizeInput}
  */
 export function augmentBatch(
   images: tf.Tensor4D,
   params: AugmentParams[],
-  opts: { outSize: number },
+  arch: Pick<ArchConfig, "inputSize" | "inputNorm">,
 ): tf.Tensor4D {
+  const opts = { outSize: arch.inputSize };
   return tf.tidy(() => {
     const n = images.shape[0];
     const transforms = tf.tensor2d(params.flatMap((p) => affineTransform(p, opts.outSize)), [n, 8]);
@@ -238,9 +240,34 @@ export function augmentBatch(
       x = tf.add(tf.mul(g, k), tf.mul(x, tf.sub(1, k)));
     }
     if (params.some((p) => p.blurSigma > 0)) x = _blur3(x, params.map((p) => p.blurSigma));
-    const mean = tf.tensor1d([...IMAGENET_MEAN]);
-    const std = tf.tensor1d([...IMAGENET_STD]);
-    return tf.div(tf.sub(x, mean), std) as tf.Tensor4D;
+    return normalizeInput(x, arch.inputNorm);
+  });
+}
+
+/**
+ * The network's input normalisation, the same in training and at test time:
+ * - `imagenet`: subtract the ImageNet channel means, divide by their standard deviations (the
+ *   recipe's);
+ * - `image`: standardise each image by its own mean and standard deviation over all pixels and
+ *   channels (contrast normalisation: a photo's exposure and contrast stop mattering; the
+ *   colour balance within the image is kept);
+ * - `gray`: luma only (replicated to three channels), then standardised per image.
+ *
+ * @param x `[B, S, S, 3]` float32 in [0, 1]
+ * @param norm which normalisation
+ * @returns `[B, S, S, 3]` normalised
+ */
+export function normalizeInput(x: tf.Tensor4D, norm: ArchConfig["inputNorm"]): tf.Tensor4D {
+  return tf.tidy(() => {
+    if (norm === "imagenet") {
+      return tf.div(
+        tf.sub(x, tf.tensor1d([...IMAGENET_MEAN])),
+        tf.tensor1d([...IMAGENET_STD]),
+      ) as tf.Tensor4D;
+    }
+    const t = norm === "gray" ? tf.tile(_gray(x), [1, 1, 1, 3]) as tf.Tensor4D : x;
+    const { mean, variance } = tf.moments(t, [1, 2, 3], true); // [B, 1, 1, 1]
+    return tf.div(tf.sub(t, mean), tf.add(tf.sqrt(variance), 1e-3)) as tf.Tensor4D;
   });
 }
 
@@ -271,20 +298,22 @@ function _blur3(x: tf.Tensor4D, sigmas: number[]): tf.Tensor4D {
 }
 
 /**
- * Evaluation preprocessing: resize (bilinear) to `size` when needed, then normalise.
+ * Evaluation preprocessing: resize (bilinear) to the model's input size when needed, then
+ * normalise as in training.
  *
  * @param images `[B, S, S, 3]` float32 in [0, 1]
- * @param size model input side
- * @returns `[B, size, size, 3]` ImageNet-normalised
+ * @param arch the model's `inputSize` and `inputNorm`
+ * @returns `[B, inputSize, inputSize, 3]` normalised
  */
-export function prepareImages(images: tf.Tensor4D, size: number): tf.Tensor4D {
+export function prepareImages(
+  images: tf.Tensor4D,
+  arch: Pick<ArchConfig, "inputSize" | "inputNorm">,
+): tf.Tensor4D {
   return tf.tidy(() => {
+    const size = arch.inputSize;
     const x = images.shape[1] === size && images.shape[2] === size
       ? images
       : tf.image.resizeBilinear(images, [size, size], false, true);
-    return tf.div(
-      tf.sub(x, tf.tensor1d([...IMAGENET_MEAN])),
-      tf.tensor1d([...IMAGENET_STD]),
-    ) as tf.Tensor4D;
+    return normalizeInput(x, arch.inputNorm);
   });
 }

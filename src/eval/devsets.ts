@@ -9,6 +9,7 @@
 import type { Dataset } from "../data/dataset.ts";
 import { openImages } from "../data/open.ts";
 import { FaceDecoder, type FaceStage } from "../face/stage.ts";
+import { adaptBatchNorm } from "./adapt.ts";
 import { NUM_CLASSES } from "../emotions.ts";
 import type { EmotionModel } from "../model/classifier.ts";
 import type { Metrics } from "./metrics.ts";
@@ -24,6 +25,8 @@ export interface DevsetScore {
   metrics: Metrics;
   /** Images that could not be read (skipped). */
   skipped: number;
+  /** Whether BatchNorm statistics were re-estimated on this set first (transductive). */
+  adapted: boolean;
   /** With the face stage: images scored, and those in which no face was found. */
   faces?: { images: number; noFace: number };
   seconds: number;
@@ -59,6 +62,7 @@ export async function findDevsets(root: string): Promise<{ name: string; path: s
  * @param model the classifier
  * @param opts `root` @default DEFAULT_DEVSETS; `only`: names to score; `batch` @default 64;
  *   `face`: detect and align every face first (else the whole image is centre-cropped);
+ *   `adapt`: re-estimate BatchNorm statistics on each set's own images first (undone after);
  *   `open`: how to read a set (tests plug in here); `log`
  * @returns one row per dev set (empty when there are none)
  */
@@ -69,6 +73,7 @@ export async function scoreDevsets(
     only?: string[];
     batch?: number;
     face?: FaceStage;
+    adapt?: boolean;
     open?: (path: string, size: number) => Promise<Dataset & { skipped?: readonly unknown[] }>;
     log?: (line: string) => void;
   } = {},
@@ -83,8 +88,13 @@ export async function scoreDevsets(
     const data: Opened = opts.open
       ? await opts.open(s.path, model.arch.inputSize)
       : await openImages(s.path, { size: model.arch.inputSize, decoder, log: () => {} });
+    const adapted = opts.adapt
+      ? await adaptBatchNorm(model, data, { batch: opts.batch })
+      : undefined;
     const metrics = await model.evaluate(data, { batch: opts.batch });
+    adapted?.restore();
     rows.push({
+      adapted: adapted !== undefined,
       ...s,
       metrics,
       skipped: data.skipped?.length ?? 0, // counted after the scoring pass, which finds them

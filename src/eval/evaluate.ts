@@ -7,6 +7,7 @@
 import { tf } from "../deps.ts";
 import type { Dataset } from "../data/dataset.ts";
 import { prepareImages } from "../data/augment.ts";
+import type { ArchConfig } from "../config.ts";
 import { NUM_CLASSES } from "../emotions.ts";
 import { computeMetrics, type Metrics } from "./metrics.ts";
 
@@ -28,13 +29,13 @@ export interface Predictions {
  *
  * @param logits the network (evaluation mode)
  * @param data images of any size (resized to `inputSize`)
- * @param opts inputSize, batch (@default 64)
+ * @param opts `arch` (input size and normalisation), `batch` @default 64
  * @returns probabilities, classes and labels
  */
 export async function predictDataset(
   logits: LogitsFn,
   data: Dataset,
-  opts: { inputSize: number; batch?: number },
+  opts: { arch: Pick<ArchConfig, "inputSize" | "inputNorm">; batch?: number },
 ): Promise<Predictions> {
   const bs = opts.batch ?? 64;
   const n = data.length;
@@ -45,7 +46,7 @@ export async function predictDataset(
     const idx = Array.from({ length: Math.min(bs, n - start) }, (_, i) => start + i);
     const b = await data.batch(idx);
     const probs = tf.tidy(() => {
-      const x = prepareImages(tf.tensor4d(b.images, [b.n, b.size, b.size, 3]), opts.inputSize);
+      const x = prepareImages(tf.tensor4d(b.images, [b.n, b.size, b.size, 3]), opts.arch);
       return tf.softmax(logits(x));
     });
     const p = (await probs.data()) as Float32Array;
@@ -72,7 +73,7 @@ export async function predictDataset(
 export async function evaluateDataset(
   logits: LogitsFn,
   data: Dataset,
-  opts: { inputSize: number; batch?: number },
+  opts: { arch: Pick<ArchConfig, "inputSize" | "inputNorm">; batch?: number },
 ): Promise<Metrics> {
   const p = await predictDataset(logits, data, opts);
   return computeMetrics(p.labels, p.classes);

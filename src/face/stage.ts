@@ -14,7 +14,12 @@ import type { ResizeOptions } from "../data/resize.ts";
 import { UserError } from "../errors.ts";
 import { alignFace } from "./align.ts";
 import { detectFaces, type DetectOptions, type Face } from "./detect.ts";
-import { disposeFaceModels, type FaceModels, loadFaceModels } from "./models.ts";
+import {
+  DEFAULT_FACE_MODELS,
+  disposeFaceModels,
+  type FaceModels,
+  loadFaceModels,
+} from "./models.ts";
 import type { RgbInput } from "./warp.ts";
 
 /** How images are framed before the classifier: detect and align, or the whole image. */
@@ -43,28 +48,72 @@ export interface AlignedFace extends Face {
   crop: Float32Array;
 }
 
-/** The loaded face stage. */
+/** The loaded face stage: in this thread, or in a worker of its own. */
 export class FaceStage {
-  readonly models: FaceModels;
+  readonly #models?: FaceModels;
+  readonly #worker?: Worker;
+  readonly #pending = new Map<
+    number,
+    { resolve: (f: AlignedFace[]) => void; reject: (e: Error) => void }
+  >();
+  #next = 0;
 
-  /** @param models from {@link loadFaceModels} (owned by the stage) */
-  constructor(models: FaceModels) {
-    this.models = models;
+  private constructor(models?: FaceModels, worker?: Worker) {
+    this.#models = models;
+    this.#worker = worker;
+    if (!worker) return;
+    worker.onmessage = (e: MessageEvent) => {
+      const m = e.data as { id: number; faces?: AlignedFace[]; error?: string };
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if (m.error !== undefined) p.reject(new Error(`face worker: ${m.error}`));
+      else p.resolve(m.faces!);
+    };
   }
 
   /**
-   * Loads the vendored models.
+   * Loads the vendored models, in a worker of its own where workers exist (its own tfjs on
+   * single-threaded WASM, see `worker.ts`), else in this thread on the active backend.
    *
    * @param base where the model files are @default models/face beside this module
+   * @param opts `worker` @default true where `Worker` exists and this is Deno
    * @returns the stage
    * @example
    * ```ts
    * const stage = await FaceStage.load();
    * const faces = await stage.faces(image, { size: 48, maxFaces: 4 });
+   * stage.dispose();
    * ```
    */
-  static async load(base?: string | URL): Promise<FaceStage> {
-    return new FaceStage(await loadFaceModels(base));
+  static async load(
+    base: string | URL = DEFAULT_FACE_MODELS,
+    opts: { worker?: boolean } = {},
+  ): Promise<FaceStage> {
+    const useWorker = opts.worker ?? (typeof Worker !== "undefined" && "Deno" in globalThis);
+    if (!useWorker) return new FaceStage(await loadFaceModels(base));
+    const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error("the face worker did not start within 120 s")),
+        120_000,
+      );
+      worker.onmessage = (e: MessageEvent) => {
+        const m = e.data as { kind: string; message?: string };
+        if (m.kind === "ready") resolve();
+        else if (m.kind === "failed") reject(new UserError(m.message!));
+      };
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        reject(new Error(`face worker failed to start: ${e.message}`));
+      };
+      worker.postMessage({ kind: "load", base: String(base) });
+    }).catch((e) => {
+      worker.terminate();
+      throw e;
+    }).finally(() => clearTimeout(timer));
+    return new FaceStage(undefined, worker);
   }
 
   /**
@@ -76,13 +125,24 @@ export class FaceStage {
    * @returns the faces
    */
   async faces(img: RgbInput, opts: DetectOptions & { size: number }): Promise<AlignedFace[]> {
-    const faces = await detectFaces(this.models, img, opts);
+    if (this.#worker) {
+      const id = this.#next++;
+      const done = new Promise<AlignedFace[]>((resolve, reject) =>
+        this.#pending.set(id, { resolve, reject })
+      );
+      this.#worker.postMessage({ kind: "faces", id, image: img, opts });
+      return await done;
+    }
+    const faces = await detectFaces(this.#models!, img, opts);
     return faces.map((f) => ({ ...f, crop: alignFace(img, f.landmarks, opts.size).data }));
   }
 
-  /** Frees the models. */
+  /** Frees the models (and stops the worker). */
   dispose(): void {
-    disposeFaceModels(this.models);
+    if (this.#models) disposeFaceModels(this.#models);
+    this.#worker?.terminate();
+    for (const p of this.#pending.values()) p.reject(new Error("face stage disposed"));
+    this.#pending.clear();
   }
 }
 

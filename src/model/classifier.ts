@@ -70,7 +70,7 @@ export function classifierModel(
 ): EmotionModel {
   const logits = (x: tf.Tensor4D) => classifierForward(params, x, { arch, ctx: { train: false } });
   const probabilities = (images: tf.Tensor4D) =>
-    tf.tidy(() => tf.softmax(logits(prepareImages(images, arch.inputSize)))) as tf.Tensor2D;
+    tf.tidy(() => tf.softmax(logits(prepareImages(images, arch)))) as tf.Tensor2D;
   return {
     arch,
     metadata,
@@ -99,10 +99,8 @@ export function classifierModel(
         };
       });
     },
-    predictDataset: (data, opts = {}) =>
-      predictDataset(logits, data, { inputSize: arch.inputSize, ...opts }),
-    evaluate: (data, opts = {}) =>
-      evaluateDataset(logits, data, { inputSize: arch.inputSize, ...opts }),
+    predictDataset: (data, opts = {}) => predictDataset(logits, data, { arch, ...opts }),
+    evaluate: (data, opts = {}) => evaluateDataset(logits, data, { arch, ...opts }),
     dispose: () => params.dispose(),
   };
 }

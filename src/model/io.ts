@@ -278,9 +278,15 @@ export async function loadModelParams(
   }
   const params = new Params();
   for (const [n, t] of tensors) params.add(n, t);
+  // Models saved before these fields existed are ResNets with ImageNet normalisation.
+  const arch = {
+    family: "resnet",
+    inputNorm: "imagenet",
+    ...(topology.arch as object),
+  } as ArchConfig;
   return {
     params,
-    arch: topology.arch as ArchConfig,
+    arch,
     metadata: metadata as unknown as ModelMetadata,
   };
 }

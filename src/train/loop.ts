@@ -341,7 +341,7 @@ async function _validate(run: _Run, state: RunState, step: number): Promise<void
   const m = await evaluateDataset(
     (x) => classifierForward(p, x, { arch: cfg.arch, ctx: { train: false } }),
     opts.val,
-    { inputSize: cfg.arch.inputSize },
+    { arch: cfg.arch },
   );
   state.evals.push({ stage: "finetune", step, macroF1: m.macroF1, accuracy: m.accuracy });
   const better = m.macroF1 > state.best.macroF1;

@@ -271,7 +271,7 @@ function _loadViews(
         augmentBatch(
           images,
           drawAugmentParams(opts.augment, b.n, { size: b.size, rng: opts.rng }),
-          { outSize: opts.cfg.arch.inputSize },
+          opts.cfg.arch,
         ),
     );
     return { views, labels: tf.tensor1d(b.labels, "int32") };

@@ -9,6 +9,7 @@ import {
   hueMatrix,
   IMAGENET_MEAN,
   IMAGENET_STD,
+  normalizeInput,
   randomResizedCrop,
 } from "../../src/data/augment.ts";
 import { Rng } from "../../src/rng.ts";
@@ -81,7 +82,7 @@ Deno.test("affineTransform() maps output pixels to the source as crop, flip, zoo
 Deno.test("augmentBatch() with identity parameters only normalises", () => {
   const img = tf.randomUniform([2, 8, 8, 3]) as tf.Tensor4D;
   const before = tf.memory().numTensors;
-  const out = augmentBatch(img, [identity, identity], { outSize: 8 });
+  const out = augmentBatch(img, [identity, identity], { inputSize: 8, inputNorm: "imagenet" });
   assert.equal(tf.memory().numTensors, before + 1);
   const want = tf.div(tf.sub(img, [...IMAGENET_MEAN]), [...IMAGENET_STD]);
   assert.ok(tf.max(tf.abs(tf.sub(out, want))).dataSync()[0] < 1e-5);
@@ -93,7 +94,7 @@ Deno.test("augmentBatch() flips, grays and blurs per image", () => {
   const flip = { ...identity, flip: true };
   const gray = { ...identity, grayscale: true };
   const blur = { ...identity, blurSigma: 1.5 };
-  const out = augmentBatch(img, [flip, gray, blur], { outSize: 8 });
+  const out = augmentBatch(img, [flip, gray, blur], { inputSize: 8, inputNorm: "imagenet" });
   const raw = tf.add(tf.mul(out, [...IMAGENET_STD]), [...IMAGENET_MEAN]);
   const [f, g, b] = tf.unstack(raw);
   const [i0, , i2] = tf.unstack(img);
@@ -112,4 +113,29 @@ Deno.test("hueMatrix() is the identity at 0 and keeps grays gray", () => {
   }
   const m = hueMatrix(0.2);
   for (const row of m) assert.ok(Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-3);
+});
+
+Deno.test("normalizeInput() standardises each image (image, gray) or by ImageNet's statistics", () => {
+  const x = tf.add(tf.mul(tf.randomUniform([3, 6, 6, 3], 0, 1, "float32", 4), [0.2, 0.5, 1]), [
+    [[[0.1]]],
+    [[[0.3]]],
+    [[[0]]],
+  ]) as tf.Tensor4D;
+  for (const norm of ["image", "gray"] as const) {
+    const y = normalizeInput(x, norm);
+    const { mean, variance } = tf.moments(y, [1, 2, 3]);
+    for (const m of mean.dataSync()) assert.ok(Math.abs(m) < 1e-5);
+    // unit variance, short of 1 by the 1e-3 added to the deviation
+    for (const v of variance.dataSync()) assert.ok(v > 0.97 && v <= 1, `variance ${v}`);
+    if (norm === "gray") {
+      const [r, g, b] = tf.split(y, 3, 3).map((t) => t.dataSync());
+      r.forEach((v, i) => assert.ok(v === g[i] && v === b[i]));
+    }
+    tf.dispose([y, mean, variance]);
+  }
+  // A brighter, higher-contrast copy normalises to the same image.
+  const a = normalizeInput(x, "image"),
+    b = normalizeInput(tf.add(tf.mul(x, 1.7), 0.2) as tf.Tensor4D, "image");
+  assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-2); // (the 1e-3 again)
+  tf.dispose([x, a, b]);
 });

@@ -73,3 +73,20 @@ Deno.test("load() reads a model from an http URL", async () => {
   await server.shutdown();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("load() reads the shipped model; models saved before arch.family/inputNorm load as ResNet + ImageNet", async () => {
+  const m = await load("models/byel-quick");
+  assert.equal(m.arch.family ?? "resnet", "resnet");
+  assert.ok(["imagenet", "image", "gray"].includes(m.arch.inputNorm));
+  const legacy = structuredClone(m.arch) as Partial<typeof m.arch>;
+  delete legacy.family;
+  delete legacy.inputNorm;
+  const dir = await Deno.makeTempDir();
+  await saveModel(dir, m.params, { arch: legacy as typeof m.arch, metadata: m.metadata });
+  const old = await load(dir);
+  assert.equal(old.arch.family, "resnet");
+  assert.equal(old.arch.inputNorm, "imagenet");
+  m.dispose();
+  old.dispose();
+  await Deno.remove(dir, { recursive: true });
+});

@@ -11,6 +11,7 @@ Deno.test("resnetForward() gives [B, 512 x width] for ResNet-18 and [B, 2048 x w
     const arch of [
       {
         family: "resnet" as const,
+        inputNorm: "imagenet" as const,
         depth: 18 as const,
         width: 1 / 16,
         stem: "imagenet" as const,
@@ -18,6 +19,7 @@ Deno.test("resnetForward() gives [B, 512 x width] for ResNet-18 and [B, 2048 x w
       },
       {
         family: "resnet" as const,
+        inputNorm: "imagenet" as const,
         depth: 50 as const,
         width: 1 / 16,
         stem: "cifar" as const,

@@ -7,7 +7,14 @@ import { Params } from "../../src/model/params.ts";
 import { maxPool2x2 } from "../../src/model/vgg.ts";
 import { Rng } from "../../src/rng.ts";
 
-const arch: ArchConfig = { family: "vgg", depth: 18, width: 0.25, stem: "imagenet", inputSize: 48 };
+const arch: ArchConfig = {
+  family: "vgg",
+  inputNorm: "imagenet",
+  depth: 18,
+  width: 0.25,
+  stem: "imagenet",
+  inputSize: 48,
+};
 
 Deno.test("the vgg encoder gives [B, 512 x width] and keeps 8 convolutions of 16..128 channels", async () => {
   await selectBackend({ backend: "cpu" });

@@ -151,3 +151,59 @@ Deno.test("the real training steps give the same losses and weights on cpu, wasm
   }
   await selectBackend({ backend: "cpu" });
 });
+
+Deno.test("BYEL's emotion classifier learns through pretrainStep() on a separable set", async () => {
+  await selectBackend({ backend: "wasm" });
+  // Six classes told apart by colour alone: class c tints its images towards hue c.
+  const size = 32, n = 36;
+  const separable = {
+    name: "tints",
+    length: n,
+    size,
+    label: (i: number) => i % 6,
+    batch(idx: readonly number[]) {
+      const px = size * size * 3, images = new Float32Array(idx.length * px);
+      idx.forEach((i, k) => {
+        const c = i % 6, tint = [c & 1 ? 0.8 : 0.2, c & 2 ? 0.8 : 0.2, c >= 4 ? 0.8 : 0.2];
+        for (let j = 0; j < px; j++) {
+          images[k * px + j] = 0.5 * tint[j % 3] + 0.5 * Math.abs(Math.sin(i * 7.3 + j * 0.37));
+        }
+      });
+      return Promise.resolve({
+        images,
+        labels: Int32Array.from(idx, (i) => i % 6),
+        n: idx.length,
+        size,
+      });
+    },
+  };
+  const c: Config = {
+    ...cfg,
+    arch: { ...cfg.arch, inputSize: size }, // the smoke ResNet (1/16 width)
+    pretrain: { ...cfg.pretrain, optimizer: "adam", lr: 3e-3, batch: 12, microBatch: 0 },
+  };
+  const nets = initPretrainNets(c, { emotion: true });
+  const adam = makeOptimizer("adam", c.pretrain);
+  const cls: number[] = [];
+  for (let step = 0; step < 24; step++) {
+    const indices = Array.from({ length: 12 }, (_, k) => (step * 12 + k) % n);
+    const t = await pretrainStep(nets, adam, {
+      cfg: c,
+      data: separable,
+      indices,
+      micro: 12,
+      step,
+      lr: 3e-3,
+      total: 24,
+      emotion: true,
+    });
+    cls.push(t.cls);
+  }
+  const chance = 2 * Math.log(6);
+  const last = (cls.at(-1)! + cls.at(-2)! + cls.at(-3)!) / 3;
+  assert.ok(cls[0] > 0.9 * chance, `the first step starts near chance: ${cls[0]}`);
+  assert.ok(last < 0.8 * chance, `cls fell from ${cls[0].toFixed(3)} to ${last.toFixed(3)}`);
+  nets.dispose();
+  adam.dispose();
+  await selectBackend({ backend: "cpu" });
+});

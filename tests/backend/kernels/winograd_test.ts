@@ -228,6 +228,7 @@ Deno.test("a ResNet-18 training step's gradients on WASM, with every byel kernel
   // on byel's kernels too.
   const arch = {
     family: "resnet",
+    inputNorm: "imagenet",
     depth: 18,
     width: 0.5,
     stem: "imagenet",
