@@ -176,6 +176,12 @@ export interface DataConfig {
   valSeed: number;
   /** Class imbalance (see {@link Balance}). @default "none" */
   balance: Balance;
+  /**
+   * How the images of a folder (`--data`, `--val`) are framed: `detect` finds, aligns and crops
+   * each face as at test time; `none` centre-crops the whole image. The embedded generator
+   * renders its faces in the same canonical frame. @default "detect"
+   */
+  face: "detect" | "none";
 }
 
 /** The whole run. */
@@ -251,6 +257,7 @@ export const PAPER: Config = {
     trainSeed: 1,
     valSeed: 2,
     balance: "none",
+    face: "detect",
   },
   pretrain: {
     epochs: 100,
@@ -401,6 +408,7 @@ const _CHOICES: Record<string, readonly string[]> = {
   "finetune.schedule": SCHEDULES,
   "pretrain.emaSchedule": ["constant", "cosine"],
   "data.balance": BALANCE_MODES,
+  "data.face": ["detect", "none"],
 };
 
 /** Ranges of numeric fields: [min, max, integer?, min exclusive?]. Unlisted: >= 0. */

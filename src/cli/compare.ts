@@ -78,7 +78,7 @@ export const command: Command = {
       for (const method of methods) {
         const { overrides } = configFromFlags(values as Record<string, unknown>);
         const config = resolveConfig(preset, { ...overrides, method, seed: String(seed) });
-        const { train: trainData, val } = await openRunData(config);
+        const { train: trainData, val, close } = await openRunData(config);
         const outDir = `${outRoot}/${method}-s${seed}`;
         // A finished run with the same config (e.g. from `train --out OUT/<method>-s<seed>`) is reused.
         let modelDir = `${outDir}/model`, valF1 = NaN, seconds = NaN;
@@ -89,6 +89,7 @@ export const command: Command = {
             ) ===
             JSON.stringify(config);
         if (done) {
+          close();
           console.log(`== ${method}, seed ${seed}: reusing the finished run in ${outDir}`);
           const meta =
             JSON.parse(await Deno.readTextFile(`${modelDir}/model.json`)).userDefinedMetadata;
@@ -96,7 +97,8 @@ export const command: Command = {
           seconds = meta.trainSeconds ?? NaN;
         } else {
           console.log(`== ${method}, seed ${seed} -> ${outDir}`);
-          const r = await train({ config, train: trainData, val, outDir, backend: info.name });
+          const r = await train({ config, train: trainData, val, outDir, backend: info.name })
+            .finally(close);
           if (!r.modelDir) throw new UserError(`${method} seed ${seed} produced no model`);
           modelDir = r.modelDir;
           valF1 = r.metrics?.macroF1 ?? NaN;

@@ -7,13 +7,17 @@
 import { parseArgs } from "node:util";
 import { describeBackend, selectBackend } from "../backend/select.ts";
 import { UserError } from "../errors.ts";
+import { adaptBatchNorm } from "../eval/adapt.ts";
+import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
 import { load } from "../model/classifier.ts";
 import { formatMetrics } from "../eval/metrics.ts";
 import { HELD_OUT_SEED, HELD_OUT_SIZE, openSource } from "../train/data.ts";
 import type { Command } from "./command.ts";
+import { backendFlag, intFlag } from "./flags.ts";
 
 const usage =
-  `usage: deno run -A cli.ts eval --model DIR|URL [--data DIR] [--strict] [--json] [--backend NAME]
+  `usage: deno run -A cli.ts eval --model DIR|URL [--data DIR] [--face detect|none] [--adapt]
+       [--strict] [--json] [--backend NAME]
 
 Scores the model on DIR (class sub-folders of PNG/JPEG, any size, or a prepared cache). Without
 --data it uses the embedded generator's "real" domain, seed ${HELD_OUT_SEED} (${HELD_OUT_SIZE} images), which
@@ -22,7 +26,12 @@ training never sees (validation uses another seed).
   --model DIR|URL   a model directory (model.json + weights.bin) or its http(s) URL
   --data DIR        labelled images
   --strict          stop at the first bad image file of --data, naming it (default: skip it)
-  --json            print one JSON object: macroF1, accuracy, perClass, confusion, n, backend
+  --face MODE       framing of --data images: detect (default: find, align and crop each face;
+                    images with no face found are read whole, and counted) or none (centre crop)
+  --adapt           re-estimate BatchNorm statistics on the images being scored first
+                    (test-time adaptation: label-free but transductive; off by default)
+  --json            print one JSON object: macroF1, accuracy, perClass, confusion, n, backend,
+                    face (and noFace: images with no face found), adapt
   --backend NAME    auto (default), webgpu, wasm, cpu
   --batch N         images per forward pass (default 64)`;
 
@@ -41,17 +50,20 @@ export const command: Command = {
         backend: { type: "string" },
         batch: { type: "string" },
         strict: { type: "boolean" },
+        face: { type: "string" },
+        adapt: { type: "boolean" },
       },
       strict: true,
     });
     if (!values.model) throw new UserError("eval needs --model DIR (a directory written by train)");
-    const batch = values.batch ? Number(values.batch) : 64;
-    if (!(Number.isInteger(batch) && batch >= 1)) {
-      throw new UserError(`--batch ${values.batch} is not allowed: expected an integer >= 1`);
-    }
-    const info = await selectBackend({ backend: (values.backend ?? "auto") as "auto" });
+    const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
+    // The generator's held-out faces are rendered in the canonical frame already.
+    const faceMode = values.data ? parseFaceMode(values.face) : "none";
+    const info = await selectBackend({ backend: backendFlag(values.backend) });
     if (!values.json) console.log(describeBackend(info));
     const model = await load(values.model);
+    const stage = faceMode === "detect" ? await FaceStage.load() : undefined;
+    const decoder = stage ? new FaceDecoder(stage) : undefined;
     try {
       const data = await openSource(values.data ?? "real", {
         size: model.arch.inputSize,
@@ -60,7 +72,9 @@ export const command: Command = {
         split: "val",
         cache: false,
         strict: values.strict,
+        face: values.data ? decoder ?? "none" : undefined,
       });
+      const adapted = values.adapt ? await adaptBatchNorm(model, data, { batch }) : undefined;
       const m = await model.evaluate(data, { batch });
       if (m.n === 0) throw new UserError(`${values.data}: no labelled images to score`);
       if (values.json) {
@@ -73,13 +87,24 @@ export const command: Command = {
           backend: info.name,
           data: data.name,
           model: values.model,
+          face: faceMode,
+          noFace: decoder?.counts.noFace,
+          adapt: adapted !== undefined,
         }));
       } else {
         console.log(`model ${values.model} (${model.metadata.method}), data ${data.name}`);
+        if (decoder) console.log(decoder.summary());
+        if (adapted) {
+          console.log(
+            `BatchNorm statistics re-estimated on these ${adapted.images} images (--adapt: ` +
+              `test-time adaptation, transductive)`,
+          );
+        }
         console.log(formatMetrics(m));
       }
     } finally {
       model.dispose();
+      stage?.dispose();
     }
     return 0;
   },

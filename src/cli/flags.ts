@@ -1,7 +1,8 @@
 /**
  * Shared flag handling of the training commands: every config field is a flag named by its
  * dotted path (`--pretrain.lr 0.5`, `--arch.width 0.5`, `--finetune.augment.cropScale 0.3,1`),
- * plus the short forms `--method`, `--seed`, `--backend`, `--data`, `--val`, `--balance`.
+ * plus the short forms `--method`, `--seed`, `--backend`, `--data`, `--val`, `--balance`,
+ * `--face`.
  *
  * @module
  */
@@ -18,6 +19,7 @@ export function configFlagOptions(): Record<string, { type: "string" | "boolean"
   out.data = { type: "string" };
   out.val = { type: "string" };
   out.balance = { type: "string" };
+  out.face = { type: "string" };
   return out;
 }
 
@@ -37,6 +39,7 @@ export function configFromFlags(
     if (k === "data") overrides["data.train"] = String(v);
     else if (k === "val") overrides["data.val"] = String(v);
     else if (k === "balance") overrides["data.balance"] = String(v);
+    else if (k === "face") overrides["data.face"] = String(v);
     else if (paths.has(k)) overrides[k] = String(v);
   }
   const preset = (values.preset as string | undefined) ?? "quick";

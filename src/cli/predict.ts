@@ -10,7 +10,14 @@ import { readImageFile } from "../data/decode.ts";
 import { writeLsdSubmission } from "../data/submission.ts";
 import { EMOTIONS } from "../emotions.ts";
 import { UserError } from "../errors.ts";
-import { classifyPhoto, type FaceResult } from "../eval/photos.ts";
+import { adaptBatchNorm } from "../eval/adapt.ts";
+import {
+  classifyFaces,
+  type FaceResult,
+  facesDataset,
+  type PhotoFace,
+  photoFaces,
+} from "../eval/photos.ts";
 import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
@@ -38,6 +45,8 @@ one name,<0-5> row per listed image, in list order (0 anger, 1 disgust, 2 fear, 
   --face MODE       detect (default: find and align faces) or none (the whole image, centre-cropped)
   --max-faces N     most faces per file (default 8)
   --skip-bad        exit 0 even when some files could not be read
+  --adapt           re-estimate BatchNorm statistics on all the faces found in the given files
+                    first (test-time adaptation: label-free but transductive; off by default)
   --json            print JSON instead of lines
   --backend NAME    auto (default), webgpu, wasm, cpu
   --lsd-test DIR    folder holding the test images
@@ -64,6 +73,7 @@ export const command: Command = {
         face: { type: "string" },
         "max-faces": { type: "string" },
         "skip-bad": { type: "boolean" },
+        adapt: { type: "boolean" },
       },
       strict: true,
       allowPositionals: true,
@@ -124,16 +134,34 @@ export const command: Command = {
     const face = faceMode === "detect" ? await FaceStage.load() : undefined;
     const rows: ({ file: string; faces: FaceResult[] } | { file: string; error: string })[] = [];
     try {
+      const found: { file: string; faces: PhotoFace[] }[] = [];
       for (const file of positionals) {
         try {
           const img = await readImageFile(file);
-          rows.push({ file, faces: await classifyPhoto(model, img, { face, maxFaces }) });
+          found.push({
+            file,
+            faces: await photoFaces(img, { size: model.arch.inputSize, face, maxFaces }),
+          });
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
           rows.push({ file, error: e.message });
           console.error(`warning: ${e.message}`);
         }
       }
+      if (values.adapt) {
+        const all = found.flatMap((f) => f.faces);
+        const a = await adaptBatchNorm(model, facesDataset(all, model.arch.inputSize));
+        if (!values.json) {
+          console.log(
+            `BatchNorm statistics re-estimated on these ${a.images} faces (--adapt: test-time ` +
+              `adaptation, transductive)`,
+          );
+        }
+      }
+      for (const f of found) {
+        rows.push({ file: f.file, faces: await classifyFaces(model, f.faces) });
+      }
+      rows.sort((a, b) => positionals.indexOf(a.file) - positionals.indexOf(b.file));
     } finally {
       model.dispose();
       face?.dispose();

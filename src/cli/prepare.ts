@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { prepareCache } from "../data/cache.ts";
 import type { LsdSplit } from "../data/folders.ts";
 import { DecodePool } from "../data/prefetch.ts";
+import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
 import type { Upscale } from "../data/resize.ts";
 import { classCounts, formatClassDistribution } from "../data/sampler.ts";
 import { UserError } from "../errors.ts";
@@ -25,6 +26,9 @@ into packed uint8 shards FILE.<tag>.<k>.bin with the index FILE. Pass FILE to tr
   --out FILE       the index file to write; shards go beside it
   --split NAME     for an LSD root: train (training_set_synthetic_images, default) or val
                    (validation_set_real_images)
+  --face MODE      detect (default: find, align and crop each image's face, as eval and
+                   predict do; images with no face are stored whole, and counted) or none
+                   (centre crop)
   --upscale NAME   filter for images smaller than S: bicubic (default) or bilinear
   --workers N      decoding workers (default: cores - 1; 0 decodes on the main thread)
   --strict         stop at the first bad file, naming it (finished shards are kept; running
@@ -45,6 +49,7 @@ export const command: Command = {
         split: { type: "string", default: "train" },
         upscale: { type: "string", default: "bicubic" },
         workers: { type: "string" },
+        face: { type: "string" },
         strict: { type: "boolean", default: false },
       },
       strict: true,
@@ -71,7 +76,10 @@ export const command: Command = {
     if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
       throw new UserError(`--workers ${values.workers} is not valid; use an integer from 0 to 64`);
     }
-    const pool = workers > 0 ? new DecodePool(workers) : undefined;
+    const faceMode = parseFaceMode(values.face as string | undefined);
+    const stage = faceMode === "detect" ? await FaceStage.load() : undefined;
+    const faces = stage ? new FaceDecoder(stage) : undefined;
+    const pool = !faces && workers > 0 ? new DecodePool(workers) : undefined;
     const tty = Deno.stderr.isTerminal();
     let last = 0;
     const enc = new TextEncoder();
@@ -81,7 +89,8 @@ export const command: Command = {
         split: values.split as LsdSplit,
         upscale: values.upscale as Upscale,
         strict: values.strict,
-        decoder: pool,
+        decoder: faces ?? pool,
+        face: faceMode,
         onProgress: (done, total, s, rate) => {
           const now = performance.now();
           if (done < total && now - last < (tty ? 500 : 10_000)) return;
@@ -103,9 +112,11 @@ export const command: Command = {
           } images/s)` +
           (r.resumed ? `, ${r.resumed} resumed` : ""),
       );
+      if (faces) console.log(faces.summary());
       return 0;
     } finally {
       pool?.close();
+      stage?.dispose();
     }
   },
 };

@@ -28,6 +28,8 @@ Defaults: preset quick; data: the embedded generator's "synthetic" domain (train
   --val DIR          validation ImageFolder (= --data.val)
   --balance MODE     class imbalance: none (default), sampler (class-balanced epochs) or loss
                      (class-weighted cross-entropy) (= --data.balance)
+  --face MODE        framing of --data/--val folders: detect (default: find, align and crop
+                     each face, as eval and predict do) or none (centre crop) (= --data.face)
   --strict           stop at the first bad image file of --data/--val, naming it (default: skip
                      bad files with a warning)
   --out DIR          output directory
@@ -78,7 +80,7 @@ export const command: Command = {
     }
     const info = await selectBackend({ backend: config.backend, threads });
     console.log(describeBackend(info));
-    const { train: trainData, val } = await openRunData(config, {
+    const { train: trainData, val, close } = await openRunData(config, {
       strict: values.strict as boolean | undefined,
     });
     console.log(
@@ -92,7 +94,7 @@ export const command: Command = {
       backend: info.name,
       resume: values.resume as boolean | undefined,
       stopAfter,
-    });
+    }).finally(close);
     if (result.interrupted) return 130;
     if (values.export && result.modelDir) {
       const { loadModelParams, saveModel } = await import("../model/io.ts");

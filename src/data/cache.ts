@@ -42,6 +42,8 @@ export interface CacheIndex {
   /** Side of the stored squares. */
   size: number;
   upscale: Upscale;
+  /** How the images were framed: `detect` (aligned face crops) or `none` (centre crops). */
+  face: "detect" | "none";
   /** Number of stored images. */
   count: number;
   /** Where the images came from, and a SHA-256 of the source list (names, sizes, mtimes). */
@@ -89,6 +91,11 @@ export interface PrepareOptions {
   /** Decoder (a worker pool from `prefetch.ts` for speed). @default in-thread */
   decoder?: FileDecoder;
   /**
+   * What the decoder's pixels are, recorded in the index: `detect` when `decoder` is the face
+   * stage's (aligned face crops), `none` for centre crops. @default "none"
+   */
+  face?: "detect" | "none";
+  /**
    * Called after each chunk: source files `done` of `total` (resumed ones included), seconds
    * elapsed and this run's decoding rate in images/s.
    */
@@ -111,6 +118,7 @@ interface _Progress {
   tag: string;
   size: number;
   upscale: Upscale;
+  face: "detect" | "none";
   root: string;
   done: {
     file: string;
@@ -147,6 +155,7 @@ export async function prepareCache(
   const log = options.log ?? ((l: string) => console.error(l));
   const size = options.size;
   const upscale = options.upscale ?? "bicubic";
+  const face = options.face ?? "none";
   const decoder = options.decoder ?? inlineDecoder;
   const scan = await scanImageFolder(data, { split: options.split, strict: options.strict, log });
   const root = await Deno.realPath(scan.root);
@@ -160,7 +169,7 @@ export async function prepareCache(
   if (await exists(progressPath)) {
     try {
       const p = JSON.parse(await Deno.readTextFile(progressPath)) as _Progress;
-      const same = p.size === size && p.upscale === upscale && p.root === root &&
+      const same = p.size === size && p.upscale === upscale && p.face === face && p.root === root &&
         p.consumed.every((c, k) => {
           const f = scan.files[k];
           return f && f.name === c.name && f.bytes === c.bytes && f.mtimeMs === c.mtimeMs;
@@ -174,6 +183,7 @@ export async function prepareCache(
       tag: crypto.randomUUID().slice(0, 8),
       size,
       upscale,
+      face,
       root,
       done: [],
       consumed: [],
@@ -262,6 +272,7 @@ export async function prepareCache(
     version: _VERSION,
     size,
     upscale,
+    face,
     count: progress.done.reduce((s, d) => s + d.count, 0),
     source: { root, split: _splitOf(scan.root), hash, files: scan.files.length + scan.bad.length },
     labels: progress.done.flatMap((d) => d.labels),
@@ -298,6 +309,8 @@ export interface OpenCacheOptions {
   size?: number;
   /** Rescan the source folder and refuse a stale cache. @default true */
   checkSources?: boolean;
+  /** Refuse a cache whose images were framed otherwise (`face` in its index). @default any */
+  face?: "detect" | "none";
   /**
    * A cache whose shards total at most this many bytes is held in memory once read (each shard
    * loaded whole on first use); a larger one is read image by image from its files. @default 1 GiB
@@ -358,6 +371,15 @@ export async function openCache(
   }
   if (index.format !== CACHE_FORMAT || index.version !== _VERSION) {
     throw new UserError(`${path}: not a byel cache of version ${_VERSION}; run prepare again`);
+  }
+  const framed = index.face ?? "none"; // caches from before the face stage centre-cropped
+  if (options.face && options.face !== framed) {
+    throw new UserError(
+      `${path} holds ${
+        framed === "detect" ? "aligned face crops" : "centre crops"
+      } (--face ${framed}), ` +
+        `not --face ${options.face}; run prepare --face ${options.face} again, or pass --face ${framed}`,
+    );
   }
   const dir = _dirname(path);
   for (const s of index.shards) {

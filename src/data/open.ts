@@ -7,6 +7,7 @@
 import { UserError } from "../errors.ts";
 import { type CacheDataset, isCacheFile, openCache } from "./cache.ts";
 import type { Dataset } from "./dataset.ts";
+import type { FaceDecoder } from "../face/stage.ts";
 import { type ImageFolderDataset, type ImageFolderOptions, readImageFolder } from "./folders.ts";
 
 /** A dataset that also knows its class distribution. */
@@ -16,6 +17,12 @@ export type ImageDataset = (ImageFolderDataset | CacheDataset) & Dataset;
 export interface OpenImagesOptions extends ImageFolderOptions {
   /** For a cache: rescan its sources and refuse it when they changed. @default true */
   checkSources?: boolean;
+  /**
+   * Framing: a face stage's decoder (a folder's images are detected and aligned, and the
+   * decoder counts the images with no face; a cache must hold aligned crops), or `"none"`
+   * (centre crops; a cache must hold centre crops). Undefined: centre crops, any cache.
+   */
+  face?: FaceDecoder | "none";
 }
 
 /**
@@ -52,8 +59,13 @@ export async function openImages(path: string, options: OpenImagesOptions): Prom
     return await openCache(path, {
       size: options.size,
       checkSources: options.checkSources,
+      face: options.face === undefined ? undefined : options.face === "none" ? "none" : "detect",
       log: options.log,
     });
   }
-  return await readImageFolder(path, options);
+  const face = options.face;
+  return await readImageFolder(path, {
+    ...options,
+    decoder: face && face !== "none" ? face : options.decoder,
+  });
 }

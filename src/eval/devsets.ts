@@ -87,7 +87,11 @@ export async function scoreDevsets(
     const decoder = opts.face ? new FaceDecoder(opts.face) : undefined;
     const data: Opened = opts.open
       ? await opts.open(s.path, model.arch.inputSize)
-      : await openImages(s.path, { size: model.arch.inputSize, decoder, log: () => {} });
+      : await openImages(s.path, {
+        size: model.arch.inputSize,
+        face: decoder ?? "none",
+        log: () => {},
+      });
     const adapted = opts.adapt
       ? await adaptBatchNorm(model, data, { batch: opts.batch })
       : undefined;

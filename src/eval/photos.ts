@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Dataset } from "../data/dataset.ts";
 import { resizeSquare } from "../data/resize.ts";
 import type { Emotion } from "../emotions.ts";
 import type { FaceLandmarks } from "../face/detect.ts";
@@ -32,6 +33,67 @@ export interface FaceResult {
   probabilities: Record<Emotion, number>;
 }
 
+/** A face of a photo, ready for the classifier. */
+export interface PhotoFace extends Omit<FaceResult, "class" | "probabilities"> {
+  /** `[size, size, 3]` float32 RGB in [0, 1]: the aligned crop (or the centre crop). */
+  crop: Float32Array;
+}
+
+/**
+ * The faces of one photo as the classifier will see them: found and aligned by the face stage,
+ * or (without one) the whole image, centre-cropped.
+ *
+ * @param img the photo, RGB (uint8 or float in [0, 1]), any size
+ * @param opts `size` of the crops; `face` the face stage; `maxFaces` @default 8
+ * @returns at least one face (a photo with no face found gives the `fallback`)
+ */
+export async function photoFaces(
+  img: RgbInput,
+  opts: { size: number; face?: FaceStage; maxFaces?: number },
+): Promise<PhotoFace[]> {
+  if (!opts.face) {
+    const u8 = img.data instanceof Uint8Array
+      ? { width: img.width, height: img.height, data: img.data }
+      : { width: img.width, height: img.height, data: Uint8Array.from(img.data, (v) => v * 255) };
+    const side = Math.min(img.width, img.height);
+    return [{
+      box: [(img.width - side) / 2, (img.height - side) / 2, side, side],
+      score: 0,
+      source: "whole",
+      crop: Float32Array.from(resizeSquare(u8, opts.size), (v) => v / 255),
+    }];
+  }
+  const faces = await opts.face.faces(img, { size: opts.size, maxFaces: opts.maxFaces ?? 8 });
+  return faces.map((f) => ({
+    box: f.box,
+    score: f.score,
+    source: f.source,
+    landmarks: f.source === "detector" ? f.landmarks : undefined,
+    crop: f.crop,
+  }));
+}
+
+/**
+ * Classifies faces found by {@link photoFaces}.
+ *
+ * @param model the classifier @param faces crops of the model's input size
+ * @returns one result per face, in order
+ */
+export async function classifyFaces(
+  model: EmotionModel,
+  faces: readonly PhotoFace[],
+): Promise<FaceResult[]> {
+  const size = model.arch.inputSize;
+  const images = new Float32Array(faces.length * size * size * 3);
+  faces.forEach((f, i) => images.set(f.crop, i * size * size * 3));
+  const read = await model.classify({ images, n: faces.length, size });
+  return faces.map(({ crop: _crop, ...f }, i) => ({
+    ...f,
+    class: read[i].class,
+    probabilities: read[i].probabilities,
+  }));
+}
+
 /**
  * Finds, aligns and classifies the faces of one photo.
  *
@@ -45,32 +107,33 @@ export async function classifyPhoto(
   img: RgbInput,
   opts: { face?: FaceStage; maxFaces?: number } = {},
 ): Promise<FaceResult[]> {
-  const size = model.arch.inputSize;
-  if (!opts.face) {
-    const u8 = img.data instanceof Uint8Array
-      ? { width: img.width, height: img.height, data: img.data }
-      : { width: img.width, height: img.height, data: Uint8Array.from(img.data, (v) => v * 255) };
-    const side = Math.min(img.width, img.height);
-    const px = resizeSquare(u8, size);
-    const [r] = await model.classify({ images: Float32Array.from(px, (v) => v / 255), n: 1, size });
-    return [{
-      box: [(img.width - side) / 2, (img.height - side) / 2, side, side],
-      score: 0,
-      source: "whole",
-      class: r.class,
-      probabilities: r.probabilities,
-    }];
-  }
-  const faces = await opts.face.faces(img, { size, maxFaces: opts.maxFaces ?? 8 });
-  const images = new Float32Array(faces.length * size * size * 3);
-  faces.forEach((f, i) => images.set(f.crop, i * size * size * 3));
-  const read = await model.classify({ images, n: faces.length, size });
-  return faces.map((f, i) => ({
-    box: f.box,
-    score: f.score,
-    source: f.source,
-    landmarks: f.source === "detector" ? f.landmarks : undefined,
-    class: read[i].class,
-    probabilities: read[i].probabilities,
-  }));
+  return await classifyFaces(
+    model,
+    await photoFaces(img, { ...opts, size: model.arch.inputSize }),
+  );
+}
+
+/**
+ * The crops of some faces as a {@link Dataset} (unlabelled), e.g. for `--adapt`.
+ *
+ * @param faces crops of one size @param size their side
+ * @returns the dataset (labels -1)
+ */
+export function facesDataset(faces: readonly PhotoFace[], size: number): Dataset {
+  return {
+    name: `${faces.length} faces`,
+    length: faces.length,
+    size,
+    label: () => -1,
+    batch(idx) {
+      const px = size * size * 3, images = new Float32Array(idx.length * px);
+      idx.forEach((i, k) => images.set(faces[i].crop, k * px));
+      return Promise.resolve({
+        images,
+        labels: new Int32Array(idx.length).fill(-1),
+        n: idx.length,
+        size,
+      });
+    },
+  };
 }

@@ -10,6 +10,7 @@ import type { Batch, Dataset } from "../data/dataset.ts";
 import { openImages } from "../data/open.ts";
 import { SyntheticFaces } from "../data/synth/dataset.ts";
 import type { Config } from "../config.ts";
+import { FaceDecoder, FaceStage } from "../face/stage.ts";
 
 /** Seed of the `real`-domain set that `eval` uses by default: disjoint from validation's. */
 export const HELD_OUT_SEED = 1009;
@@ -67,7 +68,8 @@ export class MemoryCache implements Dataset {
  *
  * @param spec `synthetic`, `real`, or a folder / cache path
  * @param opts size (images are produced or resized to it), length and seed for the generator;
- *   `strict` stops at the first bad image file, naming it, instead of skipping it
+ *   `strict` stops at the first bad image file, naming it, instead of skipping it; `face` frames
+ *   a folder's images (the generator's faces are rendered in the canonical frame already)
  * @returns the dataset
  */
 export async function openSource(
@@ -79,6 +81,8 @@ export async function openSource(
     split?: "train" | "val";
     cache?: boolean;
     strict?: boolean;
+    /** For a folder or cache: detect and align faces with this decoder, or `"none"`. */
+    face?: FaceDecoder | "none";
   },
 ): Promise<Dataset> {
   if (spec === "synthetic" || spec === "real") {
@@ -90,34 +94,53 @@ export async function openSource(
     });
     return opts.cache === false ? ds : new MemoryCache(ds);
   }
-  return await openImages(spec, { size: opts.size, split: opts.split, strict: opts.strict });
+  return await openImages(spec, {
+    size: opts.size,
+    split: opts.split,
+    strict: opts.strict,
+    face: opts.face,
+  });
 }
 
 /**
- * The training and validation sets of a run.
+ * The training and validation sets of a run. Folders are read through the face stage when
+ * `data.face` is `detect` (loaded here, freed by `close`); the generator's faces need none.
  *
  * @param cfg run config (data.*, arch.inputSize)
  * @param opts `strict`: stop at the first bad image file of a folder instead of skipping it
- * @returns `{ train, val }`
+ * @returns `{ train, val, close }`: `close` frees the face stage when one was loaded
  */
 export async function openRunData(
   cfg: Config,
   opts: { strict?: boolean } = {},
-): Promise<{ train: Dataset; val: Dataset }> {
+): Promise<{ train: Dataset; val: Dataset; close: () => void }> {
   const size = cfg.arch.inputSize;
-  const train = await openSource(cfg.data.train, {
-    size,
-    length: cfg.data.trainSize,
-    seed: cfg.data.trainSeed,
-    split: "train",
-    strict: opts.strict,
-  });
-  const val = await openSource(cfg.data.val, {
-    size,
-    length: cfg.data.valSize,
-    seed: cfg.data.valSeed,
-    split: "val",
-    strict: opts.strict,
-  });
-  return { train, val };
+  const isFolder = (spec: string) => spec !== "synthetic" && spec !== "real";
+  const stage = cfg.data.face === "detect" && (isFolder(cfg.data.train) || isFolder(cfg.data.val))
+    ? await FaceStage.load()
+    : undefined;
+  const face = (spec: string) =>
+    isFolder(spec) ? (stage ? new FaceDecoder(stage) : ("none" as const)) : undefined;
+  try {
+    const train = await openSource(cfg.data.train, {
+      size,
+      length: cfg.data.trainSize,
+      seed: cfg.data.trainSeed,
+      split: "train",
+      strict: opts.strict,
+      face: face(cfg.data.train),
+    });
+    const val = await openSource(cfg.data.val, {
+      size,
+      length: cfg.data.valSize,
+      seed: cfg.data.valSeed,
+      split: "val",
+      strict: opts.strict,
+      face: face(cfg.data.val),
+    });
+    return { train, val, close: () => stage?.dispose() };
+  } catch (e) {
+    stage?.dispose();
+    throw e;
+  }
 }

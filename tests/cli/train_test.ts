@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { png } from "../../src/deps.ts";
 import { EMOTIONS } from "../../src/emotions.ts";
 import { SyntheticFaces } from "../../src/data/synth/dataset.ts";
+import { encodePng } from "../../src/data/synth/sheet.ts";
+import { frontalFace, place, similarity } from "../_helpers/faces.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -107,6 +109,39 @@ Deno.test("cli train --preset smoke, then eval and predict on its model", async 
     0,
   );
   assert.ok(Math.abs(sum - 1) < 1e-3);
+  for (const r of rows) assert.equal(r.faces[0].box.length, 4);
+
+  // A photo with two faces: one result per face, each with its box; a bad file gets one
+  // warning line, the others their results, and exit code 1 (0 with --skip-bad).
+  const a = frontalFace(4).img, b = frontalFace(5).img;
+  const two = new Float32Array(320 * 160 * 3);
+  const left = place(a, similarity(a, { deg: 0, k: 1, cx: 80, cy: 80 }), 160, 160);
+  const right = place(b, similarity(b, { deg: 0, k: 1, cx: 80, cy: 80 }), 160, 160);
+  for (let y = 0; y < 160; y++) {
+    two.set(left.data.subarray(y * 480, (y + 1) * 480), y * 960);
+    two.set(right.data.subarray(y * 480, (y + 1) * 480), y * 960 + 480);
+  }
+  await Deno.writeFile(`${root}/two.png`, encodePng(two, 320, 160));
+  await Deno.writeTextFile(`${root}/bad.png`, "not an image");
+  const args = ["predict", "--model", `${root}/run/model`, "--backend", "cpu"];
+  const q = await cli(...args, "--json", `${root}/two.png`, `${root}/bad.png`, files[2]);
+  assert.equal(q.code, 1, q.stderr);
+  const got = JSON.parse(q.stdout.trim().split("\n").pop()!);
+  assert.equal(got.length, 3);
+  assert.equal(got[0].faces.length, 2);
+  for (const f of got[0].faces) {
+    assert.equal(f.source, "detector");
+    assert.equal(f.box.length, 4);
+    assert.ok(f.landmarks.leftEye.length === 2 && EMOTIONS.includes(f.class));
+  }
+  assert.match(got[1].error, /bad\.png: .*PNG or JPEG/);
+  assert.ok(EMOTIONS.includes(got[2].class));
+  const warnings = q.stderr.split("\n").filter((l) => l.startsWith("warning:"));
+  assert.equal(warnings.length, 1, q.stderr);
+  assert.doesNotMatch(q.stderr, /\n\s+at /); // no stack trace
+  const skip = await cli(...args, "--skip-bad", `${root}/bad.png`, files[2]);
+  assert.equal(skip.code, 0, skip.stderr);
+  assert.match(skip.stdout, /: (face 1 at \[|no face found)/);
 
   // An LSD challenge submission: a test folder and a list in an order of its own.
   await Deno.mkdir(`${root}/lsd_test`);
