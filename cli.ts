@@ -6,7 +6,7 @@
  * @module
  */
 import { COMMANDS } from "./src/cli/commands.ts";
-import { permissionHint, UserError } from "./src/errors.ts";
+import { ioErrorLine, permissionHint, UserError } from "./src/errors.ts";
 import { VERSION } from "./src/version.ts";
 
 async function main(argv: string[]): Promise<number> {
@@ -48,7 +48,7 @@ if (import.meta.main) {
   try {
     code = await main(Deno.args);
   } catch (e) {
-    const hint = permissionHint(e);
+    const hint = permissionHint(e) ?? ioErrorLine(e);
     if (hint) console.error(`error: ${hint}`);
     else if (e instanceof UserError) console.error(`error: ${e.message}`);
     else if (

@@ -5,7 +5,19 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { UserError } from "./errors.ts";
+import { ioErrorLine, UserError } from "./errors.ts";
+
+/**
+ * The writes every byel file goes through (models, checkpoints, reports, caches' indexes):
+ * replaceable so that tests can make a write fail the way a full disk or a read-only file
+ * system does, with the error Deno itself throws.
+ */
+export const fileWriter = {
+  /** Writes bytes. @default Deno.writeFile */
+  writeFile: (path: string, data: Uint8Array): Promise<void> => Deno.writeFile(path, data),
+  /** Writes text. @default Deno.writeTextFile */
+  writeTextFile: (path: string, text: string): Promise<void> => Deno.writeTextFile(path, text),
+};
 
 /**
  * Writes `data` to `path` atomically (temporary file in the same folder, then rename).
@@ -16,8 +28,8 @@ import { UserError } from "./errors.ts";
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
-    else await Deno.writeFile(tmp, data);
+    if (typeof data === "string") await fileWriter.writeTextFile(tmp, data);
+    else await fileWriter.writeFile(tmp, data);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
@@ -56,8 +68,16 @@ export function isHttpUrl(s: string): boolean {
 export async function readBytes(pathOrUrl: string | URL): Promise<Uint8Array> {
   const s = String(pathOrUrl);
   if (isHttpUrl(s)) {
-    const r = await fetch(s);
-    if (!r.ok) throw new UserError(`cannot fetch ${s}: HTTP ${r.status}`);
+    let r: Response;
+    try {
+      r = await fetch(s);
+    } catch (e) {
+      throw new UserError(ioErrorLine(e, s) ?? `cannot fetch ${s}: ${(e as Error).message}`);
+    }
+    if (!r.ok) {
+      await r.body?.cancel();
+      throw new UserError(`cannot fetch ${s}: HTTP ${r.status} ${r.statusText}; check the URL`);
+    }
     return new Uint8Array(await r.arrayBuffer());
   }
   const path = s.startsWith("file:") ? fileURLToPath(s) : s;
@@ -78,4 +98,36 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffe
     off += p.byteLength;
   }
   return out;
+}
+
+/**
+ * Makes sure `dir` is a folder to write into (creating it and its parents), with one clear
+ * line when it cannot be.
+ *
+ * @param dir the output folder (`--out`)
+ * @param flag the flag that named it, for the message @default "--out"
+ * @throws UserError when `dir` (or a part of it) is a file, or cannot be created
+ */
+export async function ensureDir(dir: string, flag = "--out"): Promise<void> {
+  try {
+    const st = await Deno.stat(dir);
+    if (!st.isDirectory) {
+      throw new UserError(
+        `${flag} ${dir} is a file, not a folder; choose another ${flag} or remove it`,
+      );
+    }
+    return;
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new UserError(ioErrorLine(e, dir) ?? `${flag} ${dir}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (e) {
+    const line = ioErrorLine(e);
+    if (!line || e instanceof Deno.errors.NotCapable) throw e;
+    throw new UserError(line);
+  }
 }

@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { EMOTIONS } from "../emotions.ts";
 import { UserError } from "../errors.ts";
-import { writeFileAtomic } from "../fsutil.ts";
+import { ensureDir, writeFileAtomic } from "../fsutil.ts";
 import { SyntheticFaces } from "../data/synth/dataset.ts";
 import { type DomainName, DOMAINS } from "../data/synth/domains.ts";
 import { MAX_SIZE, MIN_SIZE } from "../data/synth/render.ts";
@@ -71,6 +71,7 @@ export const command: Command = {
     }
     if (!values.out) return 0;
     const ds = new SyntheticFaces({ domain, seed, size, length: count });
+    await ensureDir(values.out);
     for (const e of EMOTIONS) await Deno.mkdir(`${values.out}/${e}`, { recursive: true });
     const img = new Float32Array(size * size * 3);
     const digits = String(count - 1).length;

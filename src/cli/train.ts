@@ -10,11 +10,11 @@ import { openRunData } from "../train/data.ts";
 import { train } from "../train/loop.ts";
 import { UserError } from "../errors.ts";
 import type { Command } from "./command.ts";
-import { configFlagHelp, configFlagOptions, configFromFlags } from "./flags.ts";
+import { configFlagHelp, configFlagOptions, configFromFlags, intFlag } from "./flags.ts";
 
 const usage =
   `usage: deno run -A cli.ts train [--preset smoke|quick|paper] [--method byel|byol|baseline]
-       [--data DIR] [--val DIR] [--balance none|sampler|loss] [--strict] [--out DIR] [--resume]
+       [--data DIR] [--val DIR] [--balance none|sampler|loss] [--strict] [--out DIR] [--resume | --overwrite]
        [--backend auto|webgpu|wasm|cpu] [--<setting> VALUE]…
 
 Pretrains with BYEL (or BYOL), fine-tunes keeping the best validation macro F1, and saves the
@@ -34,6 +34,9 @@ Defaults: preset quick; data: the embedded generator's "synthetic" domain (train
                      bad files with a warning)
   --out DIR          output directory
   --resume           continue from OUT/checkpoint
+  --overwrite        replace the run already in OUT (its files are removed first); without
+                     this or --resume, an OUT that holds a run is refused. One run at a time
+                     may use OUT (a lock file; a second one fails at once, naming the first)
   --threads N        WASM threads
   --stop-after N     stop (with a checkpoint) after N steps; for tests
   --export DIR       also copy the final model (model.json + weights.bin) to DIR
@@ -55,6 +58,7 @@ export const command: Command = {
         preset: { type: "string" },
         out: { type: "string" },
         resume: { type: "boolean" },
+        overwrite: { type: "boolean" },
         threads: { type: "string" },
         "stop-after": { type: "string" },
         export: { type: "string" },
@@ -68,16 +72,17 @@ export const command: Command = {
     const preset = (values.preset as string | undefined) ?? "quick";
     const outDir = (values.out as string | undefined) ??
       `runs/${preset}-${config.method}-s${config.seed}`;
-    const threads = values.threads ? Number(values.threads) : undefined;
-    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
-      throw new UserError(`--threads ${values.threads} is not allowed: expected an integer >= 1`);
-    }
-    const stopAfter = values["stop-after"] !== undefined ? Number(values["stop-after"]) : undefined;
-    if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) {
+    if (values.resume && values.overwrite) {
       throw new UserError(
-        `--stop-after ${values["stop-after"]} is not allowed: expected an integer >= 1`,
+        "--resume continues the run in --out and --overwrite replaces it: pass one",
       );
     }
+    const threads = values.threads === undefined
+      ? undefined
+      : intFlag("threads", values.threads as string, { min: 1, max: 64, default: 0 });
+    const stopAfter = values["stop-after"] === undefined
+      ? undefined
+      : intFlag("stop-after", values["stop-after"] as string, { min: 1, default: 0 });
     const info = await selectBackend({ backend: config.backend, threads });
     console.log(describeBackend(info));
     const { train: trainData, val, close } = await openRunData(config, {
@@ -93,6 +98,7 @@ export const command: Command = {
       outDir,
       backend: info.name,
       resume: values.resume as boolean | undefined,
+      overwrite: values.overwrite as boolean | undefined,
       stopAfter,
     }).finally(close);
     if (result.interrupted) return 130;

@@ -105,12 +105,51 @@ export async function scanImageFolder(
   const files: SourceFile[] = [];
   const bad: BadFile[] = [];
   const unknown = new Map<string, number>();
-  for (const dir of classDirs.sort((a, b) => _cmp(a.name, b.name))) {
-    const label = classIndex(dir.name);
-    const names = await _walk(`${root}/${dir.name}`, dir.name);
+  // Files reached directly come first, then those through links, so that a link into another
+  // class's folder never takes an image from its own class; each real file counts once.
+  // The class folders themselves are walked each in full; any link back to one of them (or
+  // to a folder already walked) adds nothing.
+  const sorted = classDirs.sort((a, b) => _cmp(a.name, b.name));
+  const seenDirs = new Set(
+    await Promise.all(sorted.map((d) => Deno.realPath(`${root}/${d.name}`).catch(() => d.name))),
+  );
+  const walked: { label: number; dir: string; found: _Found[] }[] = [];
+  for (const dir of sorted) {
+    walked.push({
+      label: classIndex(dir.name),
+      dir: dir.name,
+      found: await _walk(`${root}/${dir.name}`, dir.name, seenDirs, dir.isSymlink, true),
+    });
+  }
+  const seenFiles = new Set<string>();
+  const keep = new Map<string, _Found[]>(walked.map((w) => [w.dir, []]));
+  for (const viaLink of [false, true]) {
+    for (const w of walked) {
+      for (const f of w.found.filter((f) => f.viaLink === viaLink)) {
+        const why = f.real === ""
+          ? "a broken symbolic link"
+          : seenFiles.has(f.real)
+          ? `the same file as ${f.real} (a repeat through a symbolic link)`
+          : undefined;
+        if (why) {
+          if (w.label < 0) continue;
+          if (options.strict) {
+            throw new UserError(`${root}/${f.name}: ${why} (--strict stops at the first bad file)`);
+          }
+          bad.push({ name: f.name, reason: "unreadable", message: why });
+        } else {
+          seenFiles.add(f.real);
+          keep.get(w.dir)!.push(f);
+        }
+      }
+    }
+  }
+  for (const w of walked) {
+    const names = keep.get(w.dir)!.map((f) => f.name).sort(_cmp);
+    const label = w.label;
     if (label < 0) {
       unknown.set(
-        dir.name,
+        w.dir,
         names.filter((n) => _IMAGE_EXT.test(n) || _OTHER_IMAGE_EXT.test(n)).length,
       );
       continue;
@@ -427,13 +466,17 @@ async function _resolveLsdRoot(root: string, split: LsdSplit): Promise<string> {
   return root;
 }
 
-async function _listDir(dir: string): Promise<Deno.DirEntry[]> {
+async function _listDir(dir: string): Promise<(Deno.DirEntry & { broken?: boolean })[]> {
   try {
-    const out: Deno.DirEntry[] = [];
+    const out: (Deno.DirEntry & { broken?: boolean })[] = [];
     for await (const e of Deno.readDir(dir)) {
       if (e.isSymlink) {
         const st = await Deno.stat(`${dir}/${e.name}`).catch(() => undefined);
-        if (st) out.push({ ...e, isDirectory: st.isDirectory, isFile: st.isFile });
+        out.push(
+          st
+            ? { ...e, isDirectory: st.isDirectory, isFile: st.isFile }
+            : { ...e, isFile: true, broken: true },
+        );
       } else out.push(e);
     }
     return out;
@@ -451,15 +494,50 @@ async function _listDir(dir: string): Promise<Deno.DirEntry[]> {
   }
 }
 
-/** Non-hidden files under `dir`, recursively, as sorted names relative to the root. */
-async function _walk(dir: string, rel: string): Promise<string[]> {
-  const out: string[] = [];
+/** A file found by {@link _walk}. */
+interface _Found {
+  /** Relative to the root, e.g. `happy/a.png`. */
+  name: string;
+  /** The real path (symbolic links resolved); empty for a broken link. */
+  real: string;
+  /** Reached through a symbolic link. */
+  viaLink: boolean;
+}
+
+/**
+ * Non-hidden files under `dir`, recursively, sorted by name. Each folder is entered once by its
+ * real path (`seen`), so symbolic links that loop or repeat a folder add nothing; broken links
+ * come back with an empty `real`.
+ */
+async function _walk(
+  dir: string,
+  rel: string,
+  seen: Set<string>,
+  viaLink = false,
+  top = false,
+): Promise<_Found[]> {
+  const real = await Deno.realPath(dir).catch(() => dir);
+  if (!top) {
+    if (seen.has(real)) return [];
+    seen.add(real);
+  }
+  const out: _Found[] = [];
   const entries = (await _listDir(dir)).filter((e) => !e.name.startsWith(".")).sort((a, b) =>
     _cmp(a.name, b.name)
   );
   for (const e of entries) {
-    if (e.isDirectory) out.push(...await _walk(`${dir}/${e.name}`, `${rel}/${e.name}`));
-    else if (e.isFile) out.push(`${rel}/${e.name}`);
+    const link = viaLink || e.isSymlink;
+    if (e.isDirectory) {
+      out.push(...await _walk(`${dir}/${e.name}`, `${rel}/${e.name}`, seen, link));
+    } else if (e.isFile) {
+      const path = `${dir}/${e.name}`;
+      const r = e.broken
+        ? ""
+        : e.isSymlink
+        ? await Deno.realPath(path).catch(() => "")
+        : `${real}/${e.name}`;
+      out.push({ name: `${rel}/${e.name}`, real: r, viaLink: link });
+    }
   }
   return out;
 }

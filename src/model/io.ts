@@ -11,7 +11,7 @@ import { tf } from "../deps.ts";
 import type { ArchConfig, Config } from "../config.ts";
 import { EMOTIONS } from "../emotions.ts";
 import { UserError } from "../errors.ts";
-import { concatBytes, exists, isHttpUrl, readBytes } from "../fsutil.ts";
+import { concatBytes, exists, fileWriter, isHttpUrl, readBytes } from "../fsutil.ts";
 import { VERSION } from "../version.ts";
 import { Params } from "./params.ts";
 import { NET } from "./networks.ts";
@@ -79,8 +79,8 @@ export function denoFileHandler(dir: string): Required<Pick<tf.io.IOHandler, "sa
       const tmp = `${dir.replace(/\/+$/, "")}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
       await Deno.mkdir(tmp, { recursive: true });
       try {
-        await Deno.writeFile(`${tmp}/weights.bin`, data);
-        await Deno.writeTextFile(`${tmp}/model.json`, JSON.stringify(json, null, 1) + "\n");
+        await fileWriter.writeFile(`${tmp}/weights.bin`, data);
+        await fileWriter.writeTextFile(`${tmp}/model.json`, JSON.stringify(json, null, 1) + "\n");
         let old: string | undefined;
         if (await exists(dir)) {
           old = `${tmp}.old`;
@@ -101,13 +101,24 @@ export function denoFileHandler(dir: string): Required<Pick<tf.io.IOHandler, "sa
       };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const json = await _readJson(`${dir.replace(/\/+$/, "")}/model.json`);
-      const specs = json.weightsManifest.flatMap((g) => g.weights);
+      const base = dir.replace(/\/+$/, "");
+      const json = await _readJson(`${base}/model.json`);
       const parts: Uint8Array[] = [];
       for (const g of json.weightsManifest) {
-        for (const p of g.paths) parts.push(await readBytes(`${dir.replace(/\/+$/, "")}/${p}`));
+        for (const p of g.paths) parts.push(await readBytes(`${base}/${p}`));
       }
+      const specs = json.weightsManifest.flatMap((g) => g.weights);
       const buf = concatBytes(parts);
+      const want = specs.reduce((s, w) => s + _specBytes(w), 0);
+      if (buf.byteLength !== want) {
+        const files = json.weightsManifest.flatMap((g) => g.paths).map((p) => `${base}/${p}`);
+        throw new UserError(
+          `${files.join(", ")}: ${buf.byteLength} bytes, but ${base}/model.json lists ${want} ` +
+            `(${
+              buf.byteLength < want ? "truncated" : "extra bytes"
+            }); restore the model or train it again`,
+        );
+      }
       return {
         modelTopology: json.modelTopology,
         weightSpecs: specs,
@@ -120,13 +131,67 @@ export function denoFileHandler(dir: string): Required<Pick<tf.io.IOHandler, "sa
   };
 }
 
+/** Refuses weights holding NaN or infinities (float32 entries, and float16-quantised ones). */
+function _checkFinite(buf: ArrayBuffer, specs: tf.io.WeightsManifestEntry[], file: string): void {
+  let off = 0;
+  for (const w of specs) {
+    const bytes = _specBytes(w), n = w.shape.reduce((a, b) => a * b, 1);
+    let bad: number | undefined;
+    if (w.quantization?.dtype === "float16") {
+      const h = new Uint16Array(buf.slice(off, off + bytes));
+      for (let i = 0; i < n; i++) {
+        if ((h[i] & 0x7c00) === 0x7c00) {
+          bad = h[i] & 0x3ff ? NaN : Infinity;
+        }
+      }
+    } else if (w.dtype === "float32" && !w.quantization) {
+      const f = new Float32Array(buf.slice(off, off + bytes));
+      for (let i = 0; i < f.length && bad === undefined; i++) {
+        if (!Number.isFinite(f[i])) bad = f[i];
+      }
+    }
+    if (bad !== undefined) {
+      throw new UserError(
+        `${file}: ${w.name} holds ${bad} (a damaged model); restore it or train it again`,
+      );
+    }
+    off += bytes;
+  }
+}
+
+/** Bytes of one manifest entry in the weights file (quantised entries at their stored width). */
+function _specBytes(w: tf.io.WeightsManifestEntry): number {
+  const n = w.shape.reduce((a, b) => a * b, 1);
+  const q = w.quantization?.dtype;
+  return n * (q === "float16" || q === "uint16" ? 2 : q === "uint8" ? 1 : 4);
+}
+
 async function _readJson(pathOrUrl: string): Promise<ModelJson> {
   const text = new TextDecoder().decode(await readBytes(pathOrUrl));
+  let json: unknown;
   try {
-    return JSON.parse(text) as ModelJson;
+    json = JSON.parse(text);
   } catch {
     throw new UserError(`${pathOrUrl} is not valid JSON (expected a byel model.json)`);
   }
+  const j = json as Partial<ModelJson>;
+  const ok = typeof j === "object" && j !== null && typeof j.format === "string" &&
+    Array.isArray(j.weightsManifest) &&
+    j.weightsManifest.every((g) =>
+      Array.isArray(g?.paths) && g.paths.every((p) => typeof p === "string" && !p.includes("..")) &&
+      Array.isArray(g.weights) &&
+      g.weights.every((w) =>
+        typeof w?.name === "string" && Array.isArray(w.shape) &&
+        w.shape.every((d) => Number.isInteger(d) && d >= 0) && typeof w.dtype === "string"
+      )
+    );
+  if (!ok) {
+    throw new UserError(
+      `${pathOrUrl} is not a byel model.json (it needs "format" and a "weightsManifest" of ` +
+        `paths and weights); point --model at a folder written by train`,
+    );
+  }
+  return j as ModelJson;
 }
 
 /**
@@ -184,29 +249,8 @@ export async function readTensors(pathOrUrl: string): Promise<{
       `no model at ${pathOrUrl}: expected a directory with model.json and weights.bin`,
     );
   }
-  let art: tf.io.ModelArtifacts;
-  if (isHttpUrl(dir)) {
-    const json = await _readJson(`${dir}/model.json`);
-    const parts = await Promise.all(
-      json.weightsManifest.flatMap((g) => g.paths).map((p) => readBytes(`${dir}/${p}`)),
-    );
-    const total = parts.reduce((s, p) => s + p.byteLength, 0);
-    const buf = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      buf.set(p, off);
-      off += p.byteLength;
-    }
-    art = {
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: buf.buffer,
-      format: json.format,
-      userDefinedMetadata: json.userDefinedMetadata,
-    };
-  } else {
-    art = await denoFileHandler(dir).load();
-  }
+  const art = await denoFileHandler(dir).load(); // reads a path or an http(s) URL alike
+  _checkFinite(art.weightData as ArrayBuffer, art.weightSpecs!, `${dir}/weights.bin`);
   const named = tf.io.decodeWeights(art.weightData!, art.weightSpecs!);
   return {
     tensors: new Map(Object.entries(named)),

@@ -30,7 +30,6 @@ import {
   epochOrders,
   formatClassDistribution,
 } from "../data/sampler.ts";
-import { UserError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../fsutil.ts";
 import { evaluateDataset } from "../eval/evaluate.ts";
 import { formatMetrics, type Metrics } from "../eval/metrics.ts";
@@ -46,6 +45,7 @@ import {
   saveCheckpoint,
 } from "./checkpoint.ts";
 import { methodPlan, planSteps, type Stage, STAGE_ID } from "./methods.ts";
+import { claimOutDir } from "./outdir.ts";
 import { learningRate } from "./schedules.ts";
 import { finetuneStep, pretrainStep, type StepInputs } from "./step.ts";
 
@@ -65,6 +65,8 @@ export interface TrainOptions {
   backend: string;
   /** Continue from `outDir/checkpoint`. @default false */
   resume?: boolean;
+  /** Replace a previous run in `outDir` (its files are removed first). @default false */
+  overwrite?: boolean;
   /** Receives progress lines. @default console.log */
   log?: (line: string) => void;
   /** Test hook: stop (as on Ctrl-C, with a checkpoint) after this many steps of this call. */
@@ -120,7 +122,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const plan = methodPlan(cfg);
   checkRunMemory(cfg, opts.backend, { stages: plan.stages });
-  await Deno.mkdir(outDir, { recursive: true });
+  const claim = await claimOutDir(outDir, { resume: opts.resume, overwrite: opts.overwrite, log });
+  try {
+    return await _train(opts, plan, log);
+  } finally {
+    await claim.release();
+  }
+}
+
+async function _train(
+  opts: TrainOptions,
+  plan: ReturnType<typeof methodPlan>,
+  log: (line: string) => void,
+): Promise<TrainResult> {
+  const { config: cfg, outDir } = opts;
   const counts = classCounts(opts.train);
   const weights = cfg.data.balance === "loss" ? classWeights(counts) : undefined;
   log(formatClassDistribution(counts, { title: opts.train.name, weights }));
@@ -137,19 +152,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   };
 
   // -- Ctrl-C: finish the current step, checkpoint, exit -------------------------------------
+  let listening = opts.handleSigint !== false && Deno.build.os !== "windows";
   const onSigint = () => {
-    if (run.stopRequested) Deno.exit(130); // a second Ctrl-C exits at once
     run.stopRequested = true;
+    // No longer listening: a second Ctrl-C gets the default action and ends the process at
+    // once, even inside a long step (the checkpoint of the last finished step stays on disk).
+    Deno.removeSignalListener("SIGINT", onSigint);
+    listening = false;
     log("Ctrl-C: finishing this step, then saving a checkpoint (Ctrl-C again to quit now)");
   };
-  const listen = opts.handleSigint !== false && Deno.build.os !== "windows";
-  if (listen) Deno.addSignalListener("SIGINT", onSigint);
+  if (listening) Deno.addSignalListener("SIGINT", onSigint);
 
   let state: RunState;
   if (opts.resume) {
-    if (!(await exists(`${run.ckptDir}/model.json`))) {
-      throw new UserError(`--resume: no checkpoint in ${run.ckptDir}; start without --resume`);
-    }
     state = await loadCheckpoint(run.ckptDir, cfg);
     log(`resumed from ${run.ckptDir}: ${state.stage} step ${state.step}`);
   } else {
@@ -176,7 +191,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       await saveCheckpoint(run.ckptDir, state, cfg);
     }
   } finally {
-    if (listen) Deno.removeSignalListener("SIGINT", onSigint);
+    if (listening) Deno.removeSignalListener("SIGINT", onSigint);
     run.classWeights?.dispose();
     await run.inFlight?.catch(() => {});
     // On every exit (done, interrupted, NaN): the weights live on disk from here on.

@@ -4,6 +4,7 @@ import { EMOTIONS } from "../../src/emotions.ts";
 import { SyntheticFaces } from "../../src/data/synth/dataset.ts";
 import { encodePng } from "../../src/data/synth/sheet.ts";
 import { frontalFace, place, similarity } from "../_helpers/faces.ts";
+import { probeAdapter } from "../../src/backend/webgpu.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -268,6 +269,81 @@ Deno.test({
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /resumed from .*checkpoint: pretrain step \d+/);
+    await Deno.stat(`${root}/run/model/model.json`);
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "cli train: a second Ctrl-C ends the run at once, the last finished step's checkpoint kept",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const root = await Deno.makeTempDir();
+    // Steps at 64 px take seconds on the CPU backend: long enough that only the second Ctrl-C,
+    // not the end of the step, can stop the run within the time allowed below.
+    const args = [
+      "run",
+      "-A",
+      CLI,
+      "train",
+      "--preset",
+      "smoke",
+      "--arch.inputSize",
+      "64",
+      "--pretrain.epochs",
+      "3",
+      "--out",
+      `${root}/run`,
+    ];
+    const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
+      .spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!/pretrain step +2\//.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const status = await child.status;
+    const waited = performance.now() - t0;
+    await child.stderr.cancel();
+    assert.equal(status.code, 130, text);
+    assert.ok(waited < 1500, `the second Ctrl-C took ${waited.toFixed(0)} ms to end the run`);
+    assert.doesNotMatch(text, /stopped at pretrain step/); // it did not wait for the step
+    const ckpt = JSON.parse(await Deno.readTextFile(`${root}/run/checkpoint/model.json`));
+    assert.ok(ckpt.userDefinedMetadata.step >= 1);
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+const hasAdapter = typeof (await probeAdapter()) !== "string";
+
+Deno.test({
+  name: "cli train --preset smoke --backend webgpu runs end to end (where a WebGPU adapter exists)",
+  ignore: !hasAdapter,
+  async fn() {
+    const root = await Deno.makeTempDir();
+    const r = await cli(
+      "train",
+      "--preset",
+      "smoke",
+      "--backend",
+      "webgpu",
+      "--out",
+      `${root}/run`,
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^backend webgpu/m);
+    assert.match(r.stdout, /finetune step +\d+\/\d+ .*\| webgpu$/m);
     await Deno.stat(`${root}/run/model/model.json`);
     await Deno.remove(root, { recursive: true });
   },

@@ -137,3 +137,30 @@ Deno.test("readImageFolder({verify: false}) replaces a corrupt file met in a bat
     assert.ok(lines.some((l) => /b\.jpg: truncated JPEG.*using another fear image/.test(l)));
   });
 });
+
+Deno.test("readImageFolder() follows each symbolic link once: loops and repeats add nothing, broken links are skipped and counted", async () => {
+  await withTemp(async (dir) => {
+    await writeTree(`${dir}/f`, {
+      "happy/a.png": pngBytes(4, 4, flat(4, 4, 200, 180, 160)),
+      "happy/b.png": pngBytes(4, 4, flat(4, 4, 190, 170, 150)),
+      "sad/c.png": pngBytes(4, 4, flat(4, 4, 60, 60, 90)),
+    });
+    // (ln, because Deno.symlink needs unscoped permissions)
+    const ln = (to: string, at: string) =>
+      new Deno.Command("ln", { args: ["-s", to, at] }).output();
+    await ln(`${dir}/f/happy`, `${dir}/f/happy/loop`); // a folder linking to itself
+    await ln(`${dir}/f/sad`, `${dir}/f/happy/to_sad`); // into another class
+    await ln(`${dir}/f/sad/c.png`, `${dir}/f/sad/again.png`); // the same file twice
+    await ln(`${dir}/f/nowhere.png`, `${dir}/f/sad/broken.png`);
+    const lines: string[] = [];
+    const ds = await readImageFolder(`${dir}/f`, { size: 4, log: (l) => lines.push(l) });
+    assert.deepEqual(ds.classCounts(), [0, 0, 0, 2, 1, 0]); // nothing duplicated, nothing mislabelled
+    const why = Object.fromEntries(ds.skipped.map((b) => [b.name, b.message]));
+    assert.equal(why["sad/broken.png"], "a broken symbolic link");
+    assert.match(
+      why["sad/again.png"],
+      /the same file as .*sad\/c\.png \(a repeat through a symbolic link\)/,
+    );
+    assert.equal(ds.skipped.length, 2);
+  });
+});

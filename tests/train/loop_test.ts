@@ -4,6 +4,8 @@ import { resolveConfig } from "../../src/config.ts";
 import { SyntheticFaces } from "../../src/data/synth/dataset.ts";
 import { readTensors } from "../../src/model/io.ts";
 import { train } from "../../src/train/loop.ts";
+import { ioErrorLine, UserError } from "../../src/errors.ts";
+import { fileWriter } from "../../src/fsutil.ts";
 
 await tf.setBackend("cpu");
 
@@ -144,5 +146,76 @@ Deno.test("train() --balance sampler resumes to the same weights; --balance loss
   assert.equal(r.interrupted, false);
   assert.match(logged[0], /\n {2}anger +\d+ +[\d.]+% +weight +[\d.]+ {2}#+\n/);
   assert.equal(tf.memory().numTensors, before);
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("train() refuses an --out holding a run unless resume or overwrite; overwrite removes the old run", async () => {
+  const root = await Deno.makeTempDir();
+  const opts = {
+    config: cfg,
+    train: trainData,
+    val,
+    outDir: `${root}/r`,
+    backend: "cpu",
+    log: quiet,
+    handleSigint: false,
+  };
+  await train({ ...opts, stopAfter: 1 });
+  await assert.rejects(
+    () => train(opts),
+    (e: Error) =>
+      e instanceof UserError &&
+      /already holds a run \(checkpoint, report\.html\); continue it with --resume, replace it with --overwrite/
+        .test(e.message),
+  );
+  const lines: string[] = [];
+  const r = await train({ ...opts, overwrite: true, stopAfter: 1, log: (l) => lines.push(l) });
+  assert.equal(r.interrupted, true);
+  assert.ok(lines.some((l) => /--overwrite: removed the previous run/.test(l)));
+  await assert.rejects(
+    () => train({ ...opts, outDir: `${root}/none`, resume: true }),
+    /--resume: no checkpoint/,
+  );
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a disk that fills up during a checkpoint: one line naming the checkpoint, the previous one intact, no temporary files", async () => {
+  const root = await Deno.makeTempDir();
+  // The error Deno throws when a disk is full (as `Deno.writeFile("/dev/full", …)` gives it:
+  // a plain Error with code ENOSPC), for the temporary file being written.
+  const enospc = (path: string) =>
+    Object.assign(new Error(`No space left on device (os error 28): writefile '${path}'`), {
+      code: "ENOSPC",
+    });
+  const opts = {
+    config: cfg,
+    train: trainData,
+    val,
+    outDir: `${root}/full`,
+    backend: "cpu",
+    log: quiet,
+    handleSigint: false,
+  };
+  await train({ ...opts, stopAfter: 2 }); // a good checkpoint at pretrain step 2
+  const good = await weights(`${root}/full/checkpoint`);
+  const real = fileWriter.writeFile;
+  fileWriter.writeFile = (path) => Promise.reject(enospc(path));
+  let err: unknown;
+  try {
+    await train({ ...opts, resume: true, stopAfter: 2 });
+  } catch (e) {
+    err = e;
+  } finally {
+    fileWriter.writeFile = real;
+  }
+  const line = ioErrorLine(err);
+  assert.ok(line, String(err));
+  assert.match(line!, new RegExp(`^no space left on the disk holding ${root}/full/checkpoint; `));
+  assert.doesNotMatch(line!, /\.tmp-|\n/);
+  assert.deepEqual(await weights(`${root}/full/checkpoint`), good);
+  const left: string[] = [];
+  for await (const e of Deno.readDir(`${root}/full`)) left.push(e.name);
+  assert.ok(left.every((n) => !n.includes(".tmp-")), left.join(" "));
+  assert.ok(!left.includes(".lock"), "the lock is released");
   await Deno.remove(root, { recursive: true });
 });
