@@ -104,7 +104,7 @@ export interface PretrainConfig {
   batch: number;
   /** Images per forward/backward pass; gradients of batch/microBatch passes are summed. 0 = batch. @default 0 */
   microBatch: number;
-  /** @default "lars" */
+  /** The optimiser. @default "lars" */
   optimizer: OptimizerName;
   /** Base learning rate. @default 0.2 (quick: 3) */
   lr: number;
@@ -136,21 +136,21 @@ export interface PretrainConfig {
 export interface FinetuneConfig {
   /** Passes over the training set. `baseline` trains for pretrain.epochs + this. @default 100 (quick: 4) */
   epochs: number;
-  /** @default 256 (quick: 64) */
+  /** Images per optimizer step. @default 256 (quick: 64) */
   batch: number;
   /** 0 = batch. @default 0 */
   microBatch: number;
-  /** @default "adam" */
+  /** The optimiser. @default "adam" */
   optimizer: OptimizerName;
-  /** @default 1e-4 (quick: 3e-4) */
+  /** Learning rate at the interval's end. @default 1e-4 (quick: 3e-4) */
   lr: number;
-  /** @default 0 */
+  /** Weight decay (weights only). @default 0 */
   weightDecay: number;
-  /** @default 0 */
+  /** SGD/LARS momentum. @default 0 */
   momentum: number;
-  /** @default 0 */
+  /** Warm-up steps. @default 0 */
   warmupSteps: number;
-  /** @default "constant" (quick: "cosine") */
+  /** Learning-rate schedule. @default "constant" (quick: "cosine") */
   schedule: ScheduleName;
   /** Dropout rate before the linear head. @default 0.3 */
   dropout: number;
@@ -186,17 +186,21 @@ export interface DataConfig {
 
 /** The whole run. */
 export interface Config {
-  /** @default "byel" */
+  /** Training method. @default "byel" */
   method: Method;
   /** Seed of weights, batch order, augmentation and dropout. @default 0 */
   seed: number;
-  /** @default "auto" */
+  /** Which backend to train on (see `selectBackend`). @default "auto" */
   backend: BackendRequest;
   /** Skip the supervised stage after pretraining. @default false */
   skipFinetune: boolean;
+  /** The encoder. */
   arch: ArchConfig;
+  /** Where the images come from. */
   data: DataConfig;
+  /** The self-supervised stage (BYEL, BYOL). */
   pretrain: PretrainConfig;
+  /** The supervised stage. */
   finetune: FinetuneConfig;
   /** Progress line every this many steps. @default 10 */
   logEvery: number;

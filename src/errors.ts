@@ -6,7 +6,11 @@
 
 /** A problem with the user's input or environment, with a message that names the fix. */
 export class UserError extends Error {
-  /** @param message one line: what is wrong (quoting the value or file) and how to fix it */
+  /**
+   * A problem described by one line.
+   *
+   * @param message one line: what is wrong (quoting the value or file) and how to fix it
+   */
   constructor(message: string) {
     super(message);
     this.name = "UserError";

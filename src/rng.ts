@@ -89,6 +89,8 @@ export class Rng {
   #spare: number | undefined;
 
   /**
+   * A generator whose sequence is a pure function of its keys.
+   *
    * @param keys any integers (seed, stream id, step, …); equal keys give equal sequences, and
    *   keys that differ anywhere give unrelated ones
    * @example
@@ -106,7 +108,7 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.u32();
   }
 
-  /** @returns a uniform unsigned 32-bit integer */
+  /** The next draw. @returns a uniform unsigned 32-bit integer */
   u32(): number {
     const t = (((this.#a + this.#b) | 0) + this.#d) | 0;
     this.#d = (this.#d + 1) | 0;
@@ -117,27 +119,31 @@ export class Rng {
     return t >>> 0;
   }
 
-  /** @returns a uniform number in [0, 1) */
+  /** The next draw, as a float. @returns a uniform number in [0, 1) */
   next(): number {
     return this.u32() / 4294967296;
   }
 
-  /** @returns a uniform number in [lo, hi) @param lo @default 0 @param hi @default 1 */
+  /**
+   * A uniform draw.
+   *
+   * @returns a uniform number in [lo, hi) @param lo @default 0 @param hi @default 1
+   */
   uniform(lo = 0, hi = 1): number {
     return lo + (hi - lo) * this.next();
   }
 
-  /** @returns an integer in [0, n) @param n exclusive upper bound */
+  /** A uniform integer draw. @returns an integer in [0, n) @param n exclusive upper bound */
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
 
-  /** @returns true with probability p @param p probability */
+  /** A coin with bias `p`. @returns true with probability p @param p probability */
   chance(p: number): boolean {
     return this.next() < p;
   }
 
-  /** @returns one of `items`, uniformly @param items the choices */
+  /** A uniform choice. @returns one of `items`, uniformly @param items the choices */
   pick<T>(items: readonly T[]): T {
     return items[this.int(items.length)];
   }

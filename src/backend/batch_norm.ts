@@ -15,15 +15,16 @@
  */
 import { tf } from "../deps.ts";
 import { wasmBatchNormAvailable } from "./kernels/wasm_batch_norm.ts";
+import type { NamedTensorMap, Tensor, Tensor1D } from "../tensors.ts";
 
 /** What {@link batchNormTrain} returns. */
-export interface BatchNormResult<T extends tf.Tensor> {
+export interface BatchNormResult<T extends Tensor> {
   /** The normalised, scaled and shifted input; same shape as `x`. */
   y: T;
   /** Batch mean per channel, `[C]` (for the running average; no gradient flows through it). */
-  mean: tf.Tensor1D;
+  mean: Tensor1D;
   /** Biased batch variance per channel, `[C]` (for the running average). */
-  variance: tf.Tensor1D;
+  variance: Tensor1D;
 }
 
 /**
@@ -41,10 +42,10 @@ export interface BatchNormResult<T extends tf.Tensor> {
  * runningMean.assign(tf.add(tf.mul(runningMean, 0.9), tf.mul(mean, 0.1)));
  * ```
  */
-export function batchNormTrain<T extends tf.Tensor>(
+export function batchNormTrain<T extends Tensor>(
   x: T,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
+  gamma: Tensor1D,
+  beta: Tensor1D,
   epsilon = 1e-5,
 ): BatchNormResult<T> {
   if (wasmBatchNormAvailable(x)) return _batchNormTrainWasm(x, gamma, beta, epsilon);
@@ -52,16 +53,16 @@ export function batchNormTrain<T extends tf.Tensor>(
   // The statistics are computed outside the custom gradient and enter it only by closure: the
   // tape then sees no path from them to `y`, so autodiff never differentiates tf.moments (the
   // closed form already accounts for them).
-  const { mean, variance } = tf.moments(x, axes) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const { mean, variance } = tf.moments(x, axes) as { mean: Tensor1D; variance: Tensor1D };
   const f = tf.customGrad((xIn, g, b, save) => {
     const invStd = tf.rsqrt(tf.add(variance, epsilon)); // [C]
-    const xHat = tf.mul(tf.sub(xIn as tf.Tensor, mean), invStd);
-    (save as tf.GradSaveFunc)([xHat, g as tf.Tensor, invStd]);
+    const xHat = tf.mul(tf.sub(xIn as Tensor, mean), invStd);
+    (save as tf.GradSaveFunc)([xHat, g as Tensor, invStd]);
     return {
-      value: tf.add(tf.mul(xHat, g as tf.Tensor), b as tf.Tensor),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      value: tf.add(tf.mul(xHat, g as Tensor), b as Tensor),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
         const [xh, gm, is] = saved;
-        const d = dy as tf.Tensor;
+        const d = dy as Tensor;
         const m = d.size / d.shape[d.shape.length - 1];
         const dBeta = tf.sum(d, axes);
         const dGamma = tf.sum(tf.mul(d, xh), axes);
@@ -76,27 +77,27 @@ export function batchNormTrain<T extends tf.Tensor>(
 }
 
 /** {@link batchNormTrain} on byel's WASM kernels (`kernels/wasm_batch_norm.ts`): same maths. */
-function _batchNormTrainWasm<T extends tf.Tensor>(
+function _batchNormTrainWasm<T extends Tensor>(
   x: T,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
+  gamma: Tensor1D,
+  beta: Tensor1D,
   epsilon: number,
 ): BatchNormResult<T> {
-  const run = (name: string, inputs: tf.NamedTensorMap, attrs = {}) =>
-    tf.engine().runKernel(name, inputs, attrs) as unknown as tf.Tensor[];
-  const [mean, variance] = run("ByelBnStats", { x }) as tf.Tensor1D[];
+  const run = (name: string, inputs: NamedTensorMap, attrs = {}) =>
+    tf.engine().runKernel(name, inputs, attrs) as unknown as Tensor[];
+  const [mean, variance] = run("ByelBnStats", { x }) as Tensor1D[];
   const f = tf.customGrad((xIn, g, b, save) => {
     const [y, xHat, invStd] = run(
       "ByelBnNorm",
-      { x: xIn as tf.Tensor, mean, variance, gamma: g as tf.Tensor, beta: b as tf.Tensor },
+      { x: xIn as Tensor, mean, variance, gamma: g as Tensor, beta: b as Tensor },
       { epsilon },
     );
-    (save as tf.GradSaveFunc)([xHat, g as tf.Tensor, invStd]);
+    (save as tf.GradSaveFunc)([xHat, g as Tensor, invStd]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
         const [xh, gm, is] = saved;
-        return run("ByelBnGrad", { dy: dy as tf.Tensor, xHat: xh, gamma: gm, invStd: is });
+        return run("ByelBnGrad", { dy: dy as Tensor, xHat: xh, gamma: gm, invStd: is });
       },
     };
   });

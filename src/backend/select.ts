@@ -40,7 +40,7 @@ export interface BackendInfo {
 
 /** Options for {@link selectBackend}. */
 export interface SelectOptions {
-  /** @default "auto" */
+  /** Which backend to start. @default "auto" */
   backend?: BackendRequest;
   /** WASM threads; 1 selects single-threaded SIMD. @default logical cores, at most 8 */
   threads?: number;

@@ -11,12 +11,15 @@
  * @module
  */
 import { tf, tfwebgpu } from "../deps.ts";
+import type { Tensor, Tensor4D } from "../tensors.ts";
 
 /** What we learn about the WebGPU adapter. */
 export interface AdapterSummary {
   /** e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" */
   description: string;
+  /** The adapter's vendor. */
   vendor: string;
+  /** The adapter's architecture. */
   architecture: string;
   /** True for software adapters such as Mesa's llvmpipe (far slower than WASM). */
   isFallback: boolean;
@@ -146,9 +149,8 @@ export function registerWebGPU(): void {
  */
 export async function selfCheck(): Promise<string | undefined> {
   const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
-  const w = tf.ones([2, 2, 1, 1]) as tf.Tensor4D;
-  const f = (a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "valid"));
+  const w = tf.ones([2, 2, 1, 1]) as Tensor4D;
+  const f = (a: Tensor, b: Tensor) => tf.sum(tf.conv2d(a as Tensor4D, b as Tensor4D, 1, "valid"));
   try {
     const y = tf.conv2d(x, w, 1, "valid");
     const [dx, dw] = tf.grads(f)([x, w]);

@@ -16,6 +16,7 @@
 import { tf } from "../deps.ts";
 import type { ArchConfig, AugmentConfig } from "../config.ts";
 import type { Rng } from "../rng.ts";
+import type { Tensor4D } from "../tensors.ts";
 
 /** ImageNet channel means (RGB). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -181,12 +182,12 @@ export function hueMatrix(turns: number): number[][] {
   return mul(_YIQ2RGB, mul(r, _RGB2YIQ));
 }
 
-function _gray(x: tf.Tensor4D): tf.Tensor4D {
+function _gray(x: Tensor4D): Tensor4D {
   // ITU-R 601 luma, as torchvision's rgb_to_grayscale. [B, H, W, 1]
-  return tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), 3, true) as tf.Tensor4D;
+  return tf.sum(tf.mul(x, tf.tensor1d([0.299, 0.587, 0.114])), 3, true) as Tensor4D;
 }
 
-function _perImage(values: number[]): tf.Tensor4D {
+function _perImage(values: number[]): Tensor4D {
   return tf.tensor4d(values, [values.length, 1, 1, 1]);
 }
 
@@ -199,10 +200,10 @@ function _perImage(values: number[]): tf.Tensor4D {
  * @returns `[B, inputSize, inputSize, 3]`, normalised as {@link normalizeInput}
  */
 export function augmentBatch(
-  images: tf.Tensor4D,
+  images: Tensor4D,
   params: AugmentParams[],
   arch: Pick<ArchConfig, "inputSize" | "inputNorm">,
-): tf.Tensor4D {
+): Tensor4D {
   const opts = { outSize: arch.inputSize };
   return tf.tidy(() => {
     const n = images.shape[0];
@@ -211,7 +212,7 @@ export function augmentBatch(
       opts.outSize,
       opts.outSize,
     ]); // [B, T, T, 3]
-    const clip = (t: tf.Tensor4D) => tf.clipByValue(t, 0, 1) as tf.Tensor4D;
+    const clip = (t: Tensor4D) => tf.clipByValue(t, 0, 1) as Tensor4D;
     if (params.some((p) => p.brightness !== 1)) {
       x = clip(tf.mul(x, _perImage(params.map((p) => p.brightness))));
     }
@@ -257,17 +258,17 @@ export function augmentBatch(
  * @param norm which normalisation
  * @returns `[B, S, S, 3]` normalised
  */
-export function normalizeInput(x: tf.Tensor4D, norm: ArchConfig["inputNorm"]): tf.Tensor4D {
+export function normalizeInput(x: Tensor4D, norm: ArchConfig["inputNorm"]): Tensor4D {
   return tf.tidy(() => {
     if (norm === "imagenet") {
       return tf.div(
         tf.sub(x, tf.tensor1d([...IMAGENET_MEAN])),
         tf.tensor1d([...IMAGENET_STD]),
-      ) as tf.Tensor4D;
+      ) as Tensor4D;
     }
-    const t = norm === "gray" ? tf.tile(_gray(x), [1, 1, 1, 3]) as tf.Tensor4D : x;
+    const t = norm === "gray" ? tf.tile(_gray(x), [1, 1, 1, 3]) as Tensor4D : x;
     const { mean, variance } = tf.moments(t, [1, 2, 3], true); // [B, 1, 1, 1]
-    return tf.div(tf.sub(t, mean), tf.add(tf.sqrt(variance), 1e-3)) as tf.Tensor4D;
+    return tf.div(tf.sub(t, mean), tf.add(tf.sqrt(variance), 1e-3)) as Tensor4D;
   });
 }
 
@@ -276,7 +277,7 @@ export function normalizeInput(x: tf.Tensor4D, norm: ArchConfig["inputNorm"]): t
  * kernel is [a, 1, a] / (1 + 2a) with a = exp(-1 / (2 sigma^2)), so the 2-D weights are the
  * centre c^2, the four edges c a, the four corners a^2 (c = 1 / (1 + 2a), a scaled by c).
  */
-function _blur3(x: tf.Tensor4D, sigmas: number[]): tf.Tensor4D {
+function _blur3(x: Tensor4D, sigmas: number[]): Tensor4D {
   const [n, h, w] = x.shape;
   const pad = tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], "reflect");
   const at = (dy: number, dx: number) => tf.slice(pad, [0, 1 + dy, 1 + dx, 0], [n, h, w, 3]);
@@ -294,7 +295,7 @@ function _blur3(x: tf.Tensor4D, sigmas: number[]): tf.Tensor4D {
     tf.mul(x, _perImage(wc)),
     tf.mul(edges, _perImage(we)),
     tf.mul(corners, _perImage(wk)),
-  ]) as tf.Tensor4D;
+  ]) as Tensor4D;
 }
 
 /**
@@ -306,9 +307,9 @@ function _blur3(x: tf.Tensor4D, sigmas: number[]): tf.Tensor4D {
  * @returns `[B, inputSize, inputSize, 3]` normalised
  */
 export function prepareImages(
-  images: tf.Tensor4D,
+  images: Tensor4D,
   arch: Pick<ArchConfig, "inputSize" | "inputNorm">,
-): tf.Tensor4D {
+): Tensor4D {
   return tf.tidy(() => {
     const size = arch.inputSize;
     const x = images.shape[1] === size && images.shape[2] === size

@@ -37,10 +37,13 @@ const _PER_SHARD = 4096;
 
 /** The JSON index of a prepared cache. */
 export interface CacheIndex {
+  /** Always `byel-cache`. */
   format: typeof CACHE_FORMAT;
+  /** The cache layout's version. */
   version: number;
   /** Side of the stored squares. */
   size: number;
+  /** The filter images smaller than `size` were enlarged with. */
   upscale: Upscale;
   /** How the images were framed: `detect` (aligned face crops) or `none` (centre crops). */
   face: "detect" | "none";
@@ -54,11 +57,13 @@ export interface CacheIndex {
   names: string[];
   /** Source sizes in bytes and mtimes (ms), aligned with `names`. */
   bytes: number[];
+  /** Source modification times (ms), aligned with `names`. */
   mtimes: number[];
   /** Shard files (relative to the index's folder) and their image counts. */
   shards: { file: string; count: number }[];
   /** Files skipped as bad while preparing. */
   skipped: BadFile[];
+  /** When the cache was written (ISO 8601). */
   created: string;
 }
 
@@ -106,11 +111,13 @@ export interface PrepareOptions {
 
 /** What {@link prepareCache} did. */
 export interface PrepareResult {
+  /** The cache's index. */
   index: CacheIndex;
   /** Images decoded in this run (fewer than `index.count` when it resumed). */
   decoded: number;
   /** Images taken over from an interrupted earlier run. */
   resumed: number;
+  /** Wall time, seconds. */
   seconds: number;
 }
 
@@ -422,6 +429,7 @@ export class CacheDataset implements Dataset {
   readonly name: string;
   readonly length: number;
   readonly size: number;
+  /** The cache's index. */
   readonly index: CacheIndex;
   readonly #dir: string;
   readonly #labels: Int32Array;
@@ -432,6 +440,8 @@ export class CacheDataset implements Dataset {
   readonly #loaded = new Map<number, Uint8Array>();
 
   /**
+   * A dataset over a prepared cache.
+   *
    * @param path the index file
    * @param index its parsed contents
    * @param size side to return (resized on read when it differs from the cache's)

@@ -21,6 +21,8 @@ export type DecodeFailure = "empty" | "unsupported" | "corrupt";
 /** A file that is empty, not a JPEG/PNG, or damaged. */
 export class DecodeError extends Error {
   /**
+   * A file that cannot be used, and why.
+   *
    * @param reason the kind of failure
    * @param message what the codec said
    */
@@ -331,7 +333,9 @@ export async function decodeImageFile(path: string, size: number): Promise<Float
 
 /** Why one file of a batch could not be used. */
 export interface FileFailure {
+  /** Why the file could not be used. */
   reason: DecodeFailure | "unreadable";
+  /** What went wrong, for the user. */
   message: string;
 }
 
@@ -346,6 +350,8 @@ export interface DecodedFiles {
 /** Something that decodes files to squares: {@link decodeFiles} here, or a worker pool. */
 export interface FileDecoder {
   /**
+   * Decodes files into one packed buffer, never throwing for a bad file.
+   *
    * @param paths image files
    * @param size output side
    * @param options resize filters

@@ -53,7 +53,9 @@ export interface SourceFile {
 export interface BadFile {
   /** Path relative to the root. */
   name: string;
+  /** Why the file could not be used. */
   reason: FileFailure["reason"];
+  /** What went wrong, for the user. */
   message: string;
 }
 
@@ -259,6 +261,8 @@ export class ImageFolderDataset implements Dataset {
   #warned = 0;
 
   /**
+   * A dataset over a scanned folder.
+   *
    * @param scan a folder scan
    * @param options output size and decoding options
    */

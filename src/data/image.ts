@@ -7,7 +7,9 @@
 
 /** A decoded image: `[height, width, 3]` uint8 RGB, row-major. */
 export interface RgbImage {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
   /** `[height, width, 3]` uint8 RGB. */
   data: Uint8Array;

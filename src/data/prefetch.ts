@@ -82,6 +82,7 @@ export async function* prefetch(
  * when done (live workers keep the process running).
  */
 export class DecodePool implements FileDecoder {
+  /** Number of workers. */
   readonly size: number;
   readonly #workers: Worker[];
   readonly #pending = new Map<
@@ -92,6 +93,8 @@ export class DecodePool implements FileDecoder {
   #rr = 0;
 
   /**
+   * Starts the decoding workers.
+   *
    * @param workers number of workers @default max(1, hardwareConcurrency - 1)
    */
   constructor(workers: number = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1)) {
@@ -123,6 +126,7 @@ export class DecodePool implements FileDecoder {
     });
   }
 
+  /** Decodes files into one packed buffer, never throwing for a bad file. */
   async decodeFiles(
     paths: readonly string[],
     size: number,

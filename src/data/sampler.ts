@@ -20,7 +20,9 @@ import { Rng, STREAM } from "../rng.ts";
 
 /** Anything with labels: a `Dataset`, or a plain array wrapper. */
 export interface Labelled {
+  /** Number of items. */
   readonly length: number;
+  /** The class of an image. */
   label(i: number): number;
 }
 

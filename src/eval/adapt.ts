@@ -16,6 +16,7 @@ import type { BnUpdate } from "../model/layers.ts";
 import type { EmotionModel } from "../model/classifier.ts";
 import { classifierForward } from "../model/networks.ts";
 import { Rng } from "../rng.ts";
+import type { Tensor } from "../tensors.ts";
 
 /** What {@link adaptBatchNorm} did. */
 export interface AdaptResult {
@@ -45,7 +46,7 @@ export async function adaptBatchNorm(
   const order = new Rng(opts.seed ?? 0, 0xada9).shuffle(
     Array.from({ length: data.length }, (_, i) => i),
   ).slice(0, opts.maxImages ?? data.length);
-  const sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor; n: number }>();
+  const sums = new Map<string, { mean: Tensor; variance: Tensor; n: number }>();
   for (let start = 0; start < order.length; start += bs) {
     const idx = order.slice(start, start + bs);
     if (idx.length < 2) break; // one image has no variance
@@ -71,7 +72,7 @@ export async function adaptBatchNorm(
       }
     }
   }
-  const before = new Map<string, tf.Tensor>();
+  const before = new Map<string, Tensor>();
   for (const [name, s] of sums) {
     for (const k of [".mean", ".var"]) before.set(name + k, tf.clone(model.params.get(name + k)));
     tf.tidy(() => {

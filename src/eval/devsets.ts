@@ -21,7 +21,9 @@ export const DEFAULT_DEVSETS = "../shared/devsets";
 export interface DevsetScore {
   /** The folder's name, e.g. `tcce`. */
   name: string;
+  /** Its folder. */
   path: string;
+  /** The scores. */
   metrics: Metrics;
   /** Images that could not be read (skipped). */
   skipped: number;
@@ -29,6 +31,7 @@ export interface DevsetScore {
   adapted: boolean;
   /** With the face stage: images scored, and those in which no face was found. */
   faces?: { images: number; noFace: number };
+  /** Wall time, seconds. */
   seconds: number;
 }
 

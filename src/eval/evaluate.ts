@@ -10,9 +10,10 @@ import { prepareImages } from "../data/augment.ts";
 import type { ArchConfig } from "../config.ts";
 import { NUM_CLASSES } from "../emotions.ts";
 import { computeMetrics, type Metrics } from "./metrics.ts";
+import type { Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** Maps a normalised batch `[B, S, S, 3]` to logits `[B, 6]`. */
-export type LogitsFn = (x: tf.Tensor4D) => tf.Tensor2D;
+export type LogitsFn = (x: Tensor4D) => Tensor2D;
 
 /** Predictions over a dataset. */
 export interface Predictions {
@@ -69,6 +70,17 @@ export async function predictDataset(
  *
  * @param logits the network (evaluation mode) @param data labelled images
  * @returns macro F1, accuracy, per-class scores, confusion, n
+ * @example
+ * ```ts
+ * const model = await load("models/byel-quick");
+ * const photos = await openImages("photos/", { size: model.arch.inputSize });
+ * const m = await evaluateDataset(
+ *   (x) => classifierForward(model.params, x, { arch: model.arch, ctx: { train: false } }),
+ *   photos,
+ *   { arch: model.arch },
+ * ); // the same as model.evaluate(photos)
+ * console.log(m.macroF1);
+ * ```
  */
 export async function evaluateDataset(
   logits: LogitsFn,

@@ -15,8 +15,11 @@ import { EMOTIONS, NUM_CLASSES } from "../emotions.ts";
 
 /** Scores of one class. */
 export interface ClassScores {
+  /** Of the predictions of this class, the share that were right. */
   precision: number;
+  /** Of this class's images, the share found. */
   recall: number;
+  /** Harmonic mean of precision and recall. */
   f1: number;
   /** Number of examples whose true class this is. */
   support: number;

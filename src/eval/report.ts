@@ -9,20 +9,27 @@ import type { Metrics } from "./metrics.ts";
 
 /** One logged training interval. */
 export interface LossRow {
+  /** The stage. */
   stage: "pretrain" | "finetune";
   /** Step within the stage (1-based, after the step). */
   step: number;
   /** Loss term -> mean over the interval. */
   losses: Record<string, number>;
+  /** Learning rate at the interval's end. */
   lr: number;
+  /** Training throughput over the interval. */
   imagesPerSecond: number;
 }
 
 /** One validation. */
 export interface EvalRow {
+  /** The stage. */
   stage: "pretrain" | "finetune";
+  /** Step within the stage. */
   step: number;
+  /** Macro F1 of the validation. */
   macroF1: number;
+  /** Accuracy of the validation. */
   accuracy: number;
 }
 

@@ -25,6 +25,7 @@ import {
   unitScale,
   warpAffine,
 } from "./warp.ts";
+import type { Tensor } from "../tensors.ts";
 
 /** FaceMesh's region of interest: a square of this many times the detector box's long side. */
 export const MESH_ROI_SCALE = 1.5;
@@ -33,19 +34,25 @@ export const MESH_ROI_SCALE = 1.5;
 export interface FaceLandmarks {
   /** Eye centre = midpoint of the two eye corners (image-left eye = subject's right eye). */
   leftEye: Point;
+  /** Eye centre of the image-right eye (the subject's left). */
   rightEye: Point;
   /** Nose tip (mesh point 1). */
   nose: Point;
   /** Mouth corners (mesh 61 = image left, 291 = image right). */
   mouthLeft: Point;
+  /** The image-right mouth corner. */
   mouthRight: Point;
   /** Eye corners: outer/inner of each eye. */
   leftEyeOuter?: Point;
+  /** Inner corner of the image-left eye. */
   leftEyeInner?: Point;
+  /** Inner corner of the image-right eye. */
   rightEyeInner?: Point;
+  /** Outer corner of the image-right eye. */
   rightEyeOuter?: Point;
   /** Chin (mesh 152) and forehead top of the face oval (mesh 10). */
   chin?: Point;
+  /** Top of the face oval (mesh point 10). */
   foreheadTop?: Point;
 }
 
@@ -57,6 +64,7 @@ export interface Face {
   score: number;
   /** FaceMesh face-presence score (0..1); undefined when the mesh did not run. */
   meshScore?: number;
+  /** Named landmarks, in the photo's pixels. */
   landmarks: FaceLandmarks;
   /** The detector's 6 keypoints: image-left eye, image-right eye, nose, mouth, left ear, right ear. */
   keypoints: Point[];
@@ -120,7 +128,7 @@ export const MESH_INDEX = {
  * Handles the single-output [1, 896, 17] models and the four-output ones (scores and
  * regressors per anchor layer; the larger layer first).
  */
-function _runDetector(model: GraphModel, x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+function _runDetector(model: GraphModel, x: Tensor): [Tensor, Tensor] {
   const res = model.execute(x);
   const outs = Array.isArray(res) ? res : [res];
   const one = outs.find((t) => t.shape[t.shape.length - 1] === 17);
@@ -239,7 +247,7 @@ async function _mesh(
   maps.forEach((m, i) => warpAffine(img, m, n, n, { scale: u }, input.subarray(i * px)));
   const outs = tf.tidy(() => {
     const x = tf.tensor4d(input, [rois.length, n, n, 3]);
-    return models.mesh.execute(x, ["Identity_2:0", "Identity_1:0"]) as tf.Tensor[];
+    return models.mesh.execute(x, ["Identity_2:0", "Identity_1:0"]) as Tensor[];
   });
   const [raw, flag] = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
   tf.dispose(outs);

@@ -151,18 +151,21 @@ export class FaceStage {
  * centre-cropped image, counting the files in which no face was found.
  */
 export class FaceDecoder implements FileDecoder {
+  /** The stage it runs. */
   readonly stage: FaceStage;
   /** Files decoded, and those where no face was found (whole image used). */
   readonly counts = { images: 0, noFace: 0 };
   /** The first few files with no face, for the report. */
   readonly noFaceFiles: string[] = [];
 
-  /** @param stage the loaded face stage */
+  /** A decoder that aligns each file's best face. @param stage the loaded face stage */
   constructor(stage: FaceStage) {
     this.stage = stage;
   }
 
   /**
+   * Decodes files into one packed buffer, never throwing for a bad file.
+   *
    * @param paths image files @param size crop side
    * @returns the aligned crops as packed uint8 and one failure entry per file
    */
@@ -205,7 +208,11 @@ export class FaceDecoder implements FileDecoder {
     return { pixels, failures };
   }
 
-  /** @returns e.g. `faces: 1150 of 1154 images (4 with no face: whole image used)` */
+  /**
+   * One line on how many images had a face.
+   *
+   * @returns e.g. `faces: 1150 of 1154 images (4 with no face: whole image used)`
+   */
   summary(): string {
     const { images, noFace } = this.counts;
     return `faces: ${images - noFace} of ${images} images` +

@@ -11,8 +11,11 @@
 
 /** An RGB image, `[height, width, 3]` interleaved: uint8 in 0..255 or float32 in [0, 1]. */
 export interface RgbInput {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** `[height, width, 3]` RGB: uint8 in 0..255 or float32 in [0, 1]. */
   data: Uint8Array | Float32Array;
 }
 

@@ -15,6 +15,7 @@ import type { Metrics } from "../eval/metrics.ts";
 import { loadModelParams, type ModelMetadata } from "./io.ts";
 import { classifierForward } from "./networks.ts";
 import type { Params } from "./params.ts";
+import type { Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** The classifier's reading of one image. */
 export interface Classification {
@@ -40,7 +41,7 @@ export interface EmotionModel {
    * @param images `[B, S, S, 3]` float32 RGB in [0, 1], any S (resized)
    * @returns `[B, 6]` softmax probabilities in {@link EMOTIONS} order
    */
-  probabilities(images: tf.Tensor4D): tf.Tensor2D;
+  probabilities(images: Tensor4D): Tensor2D;
   /**
    * Classifies a batch (one asynchronous read, so it works on every backend).
    *
@@ -48,7 +49,7 @@ export interface EmotionModel {
    *   pixels of a {@link Batch}
    * @returns one {@link Classification} per image
    */
-  classify(images: tf.Tensor4D | Pick<Batch, "images" | "n" | "size">): Promise<Classification[]>;
+  classify(images: Tensor4D | Pick<Batch, "images" | "n" | "size">): Promise<Classification[]>;
   /** Predicts every image of a dataset. */
   predictDataset(data: Dataset, opts?: { batch?: number }): Promise<Predictions>;
   /** Scores the model on a labelled dataset. */
@@ -68,9 +69,9 @@ export function classifierModel(
   arch: ArchConfig,
   metadata: ModelMetadata,
 ): EmotionModel {
-  const logits = (x: tf.Tensor4D) => classifierForward(params, x, { arch, ctx: { train: false } });
-  const probabilities = (images: tf.Tensor4D) =>
-    tf.tidy(() => tf.softmax(logits(prepareImages(images, arch)))) as tf.Tensor2D;
+  const logits = (x: Tensor4D) => classifierForward(params, x, { arch, ctx: { train: false } });
+  const probabilities = (images: Tensor4D) =>
+    tf.tidy(() => tf.softmax(logits(prepareImages(images, arch)))) as Tensor2D;
   return {
     arch,
     metadata,

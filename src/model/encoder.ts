@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { tf } from "../deps.ts";
 import type { ArchConfig } from "../config.ts";
 import type { Rng } from "../rng.ts";
 import type { ForwardContext } from "./layers.ts";
@@ -16,8 +15,14 @@ import {
   stageWidths,
 } from "./resnet.ts";
 import { vggForward, vggInit } from "./vgg.ts";
+import type { Tensor2D, Tensor4D } from "../tensors.ts";
 
-/** @returns the representation size of an architecture @param arch the architecture */
+/**
+ * The size of the representation y an encoder produces.
+ *
+ * @param arch the architecture
+ * @returns 512 x width (ResNet-18, vgg) or 2048 x width (ResNet-50)
+ */
 export function featureDim(arch: ArchConfig): number {
   return arch.family === "vgg" ? stageWidths(arch.width)[3] : resnetFeatureDim(arch);
 }
@@ -45,9 +50,9 @@ export function encoderInit(
 export function encoderForward(
   p: Params,
   prefix: string,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
-): tf.Tensor2D {
+): Tensor2D {
   return opts.arch.family === "vgg"
     ? vggForward(p, prefix, x, opts)
     : resnetForward(p, prefix, x, opts);

@@ -10,6 +10,7 @@ import { NUM_CLASSES } from "../emotions.ts";
 import type { Rng } from "../rng.ts";
 import { batchNorm, bnInit, dropout, type ForwardContext, linear, linearInit } from "./layers.ts";
 import type { Params } from "./params.ts";
+import type { Tensor2D } from "../tensors.ts";
 
 /** Adds an MLP `din -> hidden -> dout` (Linear, BN, ReLU, Linear) under `prefix`. */
 export function mlpInit(
@@ -26,9 +27,9 @@ export function mlpInit(
 export function mlpForward(
   p: Params,
   prefix: string,
-  x: tf.Tensor2D,
+  x: Tensor2D,
   ctx: ForwardContext,
-): tf.Tensor2D {
+): Tensor2D {
   const h = tf.relu(batchNorm(p, `${prefix}.bn`, linear(p, `${prefix}.fc1`, x), ctx)); // [B, hidden]
   return linear(p, `${prefix}.fc2`, h); // [B, dout]
 }
@@ -78,9 +79,9 @@ export function emotionClassifierInit(
 export function emotionClassifier(
   p: Params,
   prefix: string,
-  x: tf.Tensor2D,
+  x: Tensor2D,
   ctx: ForwardContext,
-): tf.Tensor2D {
+): Tensor2D {
   return batchNorm(
     p,
     `${prefix}.bn`,
@@ -101,9 +102,9 @@ export function headInit(p: Params, prefix: string, opts: { din: number; rng: Rn
 export function headForward(
   p: Params,
   prefix: string,
-  x: tf.Tensor2D,
+  x: Tensor2D,
   opts: { rate: number; rng?: Rng },
-): tf.Tensor2D {
+): Tensor2D {
   const h = opts.rng ? dropout(x, opts.rate, opts.rng) : x;
   return linear(p, `${prefix}.fc`, h);
 }

@@ -15,6 +15,7 @@ import { concatBytes, exists, fileWriter, isHttpUrl, readBytes } from "../fsutil
 import { VERSION } from "../version.ts";
 import { Params } from "./params.ts";
 import { NET } from "./networks.ts";
+import type { Tensor } from "../tensors.ts";
 
 /** JSON metadata as tfjs types it (any non-null values). */
 export type JsonRecord = Record<string, NonNullable<unknown>>;
@@ -203,7 +204,7 @@ async function _readJson(pathOrUrl: string): Promise<ModelJson> {
  */
 export async function writeTensors(
   dir: string,
-  tensors: Map<string, tf.Tensor>,
+  tensors: Map<string, Tensor>,
   opts: { format: string; topology: JsonRecord; metadata: JsonRecord; float16?: boolean },
 ): Promise<void> {
   const specs: tf.io.WeightsManifestEntry[] = [];
@@ -238,7 +239,7 @@ export async function writeTensors(
  * @returns name -> tensor (caller disposes) and the JSON parts
  */
 export async function readTensors(pathOrUrl: string): Promise<{
-  tensors: Map<string, tf.Tensor>;
+  tensors: Map<string, Tensor>;
   format: string;
   topology: JsonRecord;
   metadata: JsonRecord;
@@ -260,14 +261,34 @@ export async function readTensors(pathOrUrl: string): Promise<{
   };
 }
 
+/**
+ * The model that ships with byel (`models/byel-quick/`, beside this module: a path in a
+ * checkout, an http(s) URL when byel is imported from one).
+ */
+export const SHIPPED_MODEL: string = _location(
+  new URL("../../models/byel-quick/", import.meta.url),
+);
+
+/** @returns a file: URL as a path, any other URL as it is */
+function _location(u: URL): string {
+  return u.protocol === "file:" ? decodeURIComponent(u.pathname) : u.href;
+}
+
 /** Metadata saved with a classifier. */
 export interface ModelMetadata {
+  /** The run's config. */
   config: Config;
+  /** The training method. */
   method: string;
+  /** The backend it trained on. */
   backend: string;
+  /** The seed. */
   seed: number;
+  /** Validation metrics of the saved weights. */
   metrics?: Record<string, unknown>;
+  /** The byel version that saved it. */
   version: string;
+  /** Anything else training recorded (step, data, times). */
   [key: string]: unknown;
 }
 
@@ -286,7 +307,7 @@ export async function saveModel(
   params: Params,
   opts: { arch: ArchConfig; metadata: ModelMetadata; float16?: boolean },
 ): Promise<void> {
-  const tensors = new Map<string, tf.Tensor>();
+  const tensors = new Map<string, Tensor>();
   for (const n of params.names()) {
     if (n.startsWith(`${NET.encoder}.`) || n.startsWith(`${NET.head}.`)) {
       tensors.set(n, params.get(n));

@@ -9,6 +9,7 @@ import { tf } from "../deps.ts";
 import { batchNormTrain } from "../backend/batch_norm.ts";
 import type { Rng } from "../rng.ts";
 import type { Params } from "./params.ts";
+import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** How a forward pass runs. */
 export interface ForwardContext {
@@ -26,9 +27,9 @@ export interface BnUpdate {
   /** Layer name (its `.mean` / `.var` variables). */
   name: string;
   /** `[C]` batch mean. */
-  mean: tf.Tensor1D;
+  mean: Tensor1D;
   /** `[C]` unbiased batch variance. */
-  variance: tf.Tensor1D;
+  variance: Tensor1D;
 }
 
 /** PyTorch's BatchNorm defaults. */
@@ -66,9 +67,9 @@ export function convInit(
 export function conv(
   p: Params,
   name: string,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { stride: number },
-): tf.Tensor4D {
+): Tensor4D {
   const w = p.get(`${name}.w`) as tf.Variable<tf.Rank.R4>;
   const k = w.shape[0];
   return tf.conv2d(x, w, opts.stride, Math.floor(k / 2));
@@ -87,9 +88,9 @@ export function conv(
 export function convBn(
   p: Params,
   names: { conv: string; bn: string },
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { stride: number; relu: boolean; ctx: ForwardContext },
-): tf.Tensor4D {
+): Tensor4D {
   if (opts.ctx.train) {
     const y = batchNorm(p, names.bn, conv(p, names.conv, x, opts), opts.ctx);
     return opts.relu ? tf.relu(y) : y;
@@ -105,7 +106,7 @@ export function convBn(
         tf.sub(p.get(`${bn}.beta`), tf.mul(p.get(`${bn}.mean`), scale)), // [cout]
       ];
     },
-  ) as [tf.Tensor4D, tf.Tensor1D];
+  ) as [Tensor4D, Tensor1D];
   return tf.fused.conv2d({
     x,
     filter: w,
@@ -130,7 +131,7 @@ export function bnInit(p: Params, name: string, channels: number): void {
  * @param p record @param name layer name @param x `[..., C]`
  * @returns normalised `x`, same shape
  */
-export function batchNorm<T extends tf.Tensor>(
+export function batchNorm<T extends Tensor>(
   p: Params,
   name: string,
   x: T,
@@ -145,8 +146,8 @@ export function batchNorm<T extends tf.Tensor>(
   // than differentiating tf.moments.
   const { y, mean, variance } = batchNormTrain(
     x,
-    gamma as tf.Tensor1D,
-    beta as tf.Tensor1D,
+    gamma as Tensor1D,
+    beta as Tensor1D,
     BN_EPS,
   );
   if (ctx.bnUpdates) {
@@ -154,7 +155,7 @@ export function batchNorm<T extends tf.Tensor>(
     ctx.bnUpdates.push({
       name,
       mean: tf.keep(mean),
-      variance: tf.keep(tf.mul(variance, n / Math.max(1, n - 1))) as tf.Tensor1D,
+      variance: tf.keep(tf.mul(variance, n / Math.max(1, n - 1))) as Tensor1D,
     });
   }
   return y;
@@ -199,10 +200,10 @@ export function linearInit(
 }
 
 /** @returns `x w (+ b)`, `[B, fout]` @param x `[B, fin]` */
-export function linear(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
-  const y = tf.matMul(x, p.get(`${name}.w`) as tf.Variable<tf.Rank.R2>) as tf.Tensor2D;
+export function linear(p: Params, name: string, x: Tensor2D): Tensor2D {
+  const y = tf.matMul(x, p.get(`${name}.w`) as tf.Variable<tf.Rank.R2>) as Tensor2D;
   const b = p.vars.get(`${name}.b`);
-  return b ? tf.add(y, b) as tf.Tensor2D : y;
+  return b ? tf.add(y, b) as Tensor2D : y;
 }
 
 /**
@@ -211,7 +212,7 @@ export function linear(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
  * @param x `[B, F]` @param rate drop probability
  * @returns `x` with entries zeroed and the rest scaled by 1/(1-rate)
  */
-export function dropout(x: tf.Tensor2D, rate: number, rng: Rng): tf.Tensor2D {
+export function dropout(x: Tensor2D, rate: number, rng: Rng): Tensor2D {
   if (rate <= 0) return x;
   const keep = 1 - rate;
   const mask = new Float32Array(x.size).map(() => (rng.uniform() < keep ? 1 / keep : 0));

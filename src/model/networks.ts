@@ -14,6 +14,7 @@ import { emotionClassifierInit, headForward, headInit, mlpForward, mlpInit } fro
 import type { ForwardContext } from "./layers.ts";
 import { Params } from "./params.ts";
 import { encoderForward, encoderInit } from "./encoder.ts";
+import type { Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** The name of each network inside a parameter record (the prefix of its parameters). */
 export const NET = {
@@ -66,17 +67,22 @@ export function initPretrainNets(cfg: Config, opts: { emotion: boolean }): Param
 /** Outputs of the online network for one view. */
 export interface OnlineOutputs {
   /** `[B, F]` representation. */
-  y: tf.Tensor2D;
+  y: Tensor2D;
   /** `[B, D]` projection. */
-  z: tf.Tensor2D;
+  z: Tensor2D;
   /** `[B, D]` prediction p = q(g(f(x))). */
-  p: tf.Tensor2D;
+  p: Tensor2D;
 }
 
-/** @returns the online representation, projection and prediction @param x `[B, S, S, 3]` normalised */
+/**
+ * The online network on one view: encoder f, projector g, predictor q.
+ *
+ * @param x `[B, S, S, 3]` normalised
+ * @returns the representation, projection and prediction
+ */
 export function onlineForward(
   p: Params,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
 ): OnlineOutputs {
   const y = encoderForward(p, NET.onlineEncoder, x, opts); // [B, F]
@@ -84,12 +90,17 @@ export function onlineForward(
   return { y, z, p: mlpForward(p, NET.onlinePredictor, z, opts.ctx) }; // p: [B, D]
 }
 
-/** @returns `[B, D]` the target projection g'(f'(x)) @param x `[B, S, S, 3]` normalised */
+/**
+ * The target network on one view: the moving-average encoder and projector.
+ *
+ * @param x `[B, S, S, 3]` normalised
+ * @returns `[B, D]` the target projection g'(f'(x))
+ */
 export function targetForward(
   p: Params,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
-): tf.Tensor2D {
+): Tensor2D {
   const y = encoderForward(p, NET.targetEncoder, x, opts); // [B, F]
   return mlpForward(p, NET.targetProjector, y, opts.ctx); // [B, D]
 }
@@ -118,15 +129,17 @@ export function initClassifier(cfg: Config, from?: Params): Params {
 }
 
 /**
+ * The classifier: encoder, then Dropout + Linear to the six classes.
+ *
  * @param x `[B, S, S, 3]` normalised
  * @param opts dropout applies only when `dropoutRng` is given (training)
  * @returns `[B, 6]` logits
  */
 export function classifierForward(
   p: Params,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext; dropout?: number; dropoutRng?: Rng },
-): tf.Tensor2D {
+): Tensor2D {
   const y = encoderForward(p, NET.encoder, x, opts); // [B, F]
   return headForward(p, NET.head, y, { rate: opts.dropout ?? 0, rng: opts.dropoutRng }); // [B, 6]
 }

@@ -1,6 +1,6 @@
 /**
  * Explicit parameter records: a model is a map from a logical name (`online.encoder.stem.conv.w`)
- * to a tf.Variable, and every layer function reads its weights from that map by name. Naming
+ * to a Variable, and every layer function reads its weights from that map by name. Naming
  * conventions carry the kinds: `.w` weights (decayed, LARS-adapted), `.b` biases, `.gamma` /
  * `.beta` BatchNorm affine (neither decayed nor adapted), `.mean` / `.var` BatchNorm running
  * statistics (not trainable).
@@ -8,11 +8,12 @@
  * @module
  */
 import { tf } from "../deps.ts";
+import type { Tensor, Variable } from "../tensors.ts";
 
 /** A named set of variables. */
 export class Params {
   /** Logical name -> variable, in creation order. */
-  readonly vars: Map<string, tf.Variable> = new Map();
+  readonly vars: Map<string, Variable> = new Map();
 
   /**
    * Adds a variable (taking ownership of `init`).
@@ -21,7 +22,7 @@ export class Params {
    * @param init initial value (disposed)
    * @returns the new variable
    */
-  add(name: string, init: tf.Tensor): tf.Variable {
+  add(name: string, init: Tensor): Variable {
     if (this.vars.has(name)) throw new Error(`parameter ${name} defined twice`);
     const v = tf.variable(init, isTrainable(name));
     init.dispose();
@@ -29,30 +30,50 @@ export class Params {
     return v;
   }
 
-  /** @returns the variable called `name` @param name logical name */
-  get(name: string): tf.Variable {
+  /**
+   * The variable called `name`.
+   *
+   * @param name logical name
+   * @returns the variable (throws when there is none)
+   */
+  get(name: string): Variable {
     const v = this.vars.get(name);
     if (!v) throw new Error(`no parameter ${name}`);
     return v;
   }
 
-  /** @returns the names starting with `prefix` @param prefix e.g. `online.` */
+  /**
+   * The names of the variables under a prefix, in creation order.
+   *
+   * @param prefix e.g. `online.`
+   * @returns the names
+   */
   names(prefix = ""): string[] {
     return [...this.vars.keys()].filter((n) => n.startsWith(prefix));
   }
 
-  /** @returns trainable names starting with `prefix` @param prefix e.g. `online.` */
+  /**
+   * The learned (trainable) variables under a prefix.
+   *
+   * @param prefix e.g. `online.`
+   * @returns their names
+   */
   trainable(prefix = ""): string[] {
     return this.names(prefix).filter(isTrainable);
   }
 
-  /** @returns the number of scalars under `prefix` @param prefix name prefix */
+  /**
+   * How many scalars the variables under a prefix hold.
+   *
+   * @param prefix name prefix
+   * @returns the count
+   */
   count(prefix = ""): number {
     return this.names(prefix).reduce((s, n) => s + this.get(n).size, 0);
   }
 
   /** Derived tensors by key, with the data of the variables they were computed from. */
-  #derived = new Map<string, { from: object[]; value: tf.Tensor[] }>();
+  #derived = new Map<string, { from: object[]; value: Tensor[] }>();
 
   /**
    * Tensors computed from some of this record's variables (for example BatchNorm folded into a
@@ -63,7 +84,7 @@ export class Params {
    * @param make computes it (its results are kept; the caller must not dispose them)
    * @returns the cached or new tensors
    */
-  derived(key: string, from: string[], make: () => tf.Tensor[]): tf.Tensor[] {
+  derived(key: string, from: string[], make: () => Tensor[]): Tensor[] {
     const ids = from.map((n) => this.get(n).dataId);
     const hit = this.#derived.get(key);
     if (hit && hit.from.every((id, i) => id === ids[i])) return hit.value;

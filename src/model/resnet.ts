@@ -10,6 +10,7 @@ import type { ArchConfig } from "../config.ts";
 import type { Rng } from "../rng.ts";
 import { bnInit, convBn, convInit, type ForwardContext } from "./layers.ts";
 import type { Params } from "./params.ts";
+import type { Tensor, Tensor2D, Tensor4D } from "../tensors.ts";
 
 const _BLOCKS: Record<18 | 50, number[]> = { 18: [2, 2, 2, 2], 50: [3, 4, 6, 3] };
 
@@ -83,18 +84,18 @@ export function resnetInit(
  * @param x `[B, H, W, C]`
  * @returns `[B, floor((H - 1) / 2) + 1, floor((W - 1) / 2) + 1, C]`
  */
-export function maxPool3x3s2(x: tf.Tensor4D): tf.Tensor4D {
+export function maxPool3x3s2(x: Tensor4D): Tensor4D {
   if (tf.getBackend() !== "wasm") return tf.maxPool(x, 3, 2, 1);
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, save] = args as [Tensor, tf.GradSaveFunc];
     save([xIn]);
     return {
-      value: tf.maxPool(xIn as tf.Tensor4D, 3, 2, 1),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-        maxPoolGrad3x3s2(saved[0] as tf.Tensor4D, dy as tf.Tensor4D),
+      value: tf.maxPool(xIn as Tensor4D, 3, 2, 1),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
+        maxPoolGrad3x3s2(saved[0] as Tensor4D, dy as Tensor4D),
     };
   });
-  return f(x) as tf.Tensor4D;
+  return f(x) as Tensor4D;
 }
 
 /**
@@ -104,7 +105,7 @@ export function maxPool3x3s2(x: tf.Tensor4D): tf.Tensor4D {
  * @param x `[B, H, W, C]` the pool's input @param dy `[B, OH, OW, C]` upstream gradient
  * @returns `[B, H, W, C]`
  */
-export function maxPoolGrad3x3s2(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+export function maxPoolGrad3x3s2(x: Tensor4D, dy: Tensor4D): Tensor4D {
   const [b, h, w, c] = x.shape;
   const [, oh, ow] = dy.shape;
   const xs = x.dataSync(), g = dy.dataSync();
@@ -146,12 +147,12 @@ export function maxPoolGrad3x3s2(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
 export function resnetForward(
   p: Params,
   prefix: string,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
-): tf.Tensor2D {
+): Tensor2D {
   const { arch, ctx } = opts;
   // conv `${at}.conv${i}` + BatchNorm `${at}.bn${i}` (+ relu)
-  const cbr = (at: string, i: string, t: tf.Tensor4D, stride: number, relu = true) =>
+  const cbr = (at: string, i: string, t: Tensor4D, stride: number, relu = true) =>
     convBn(p, { conv: `${at}.conv${i}`, bn: `${at}.bn${i}` }, t, { stride, relu, ctx });
   let h = cbr(`${prefix}.stem`, "", x, arch.stem === "imagenet" ? 2 : 1); // [B, S/2, S/2, C0]
   if (arch.stem === "imagenet") h = maxPool3x3s2(h); // [B, S/4, S/4, C0]
@@ -159,7 +160,7 @@ export function resnetForward(
     for (let b = 0; b < n; b++) {
       const name = `${prefix}.layer${s + 1}.${b}`;
       const stride = b === 0 && s > 0 ? 2 : 1;
-      let out: tf.Tensor4D;
+      let out: Tensor4D;
       if (arch.depth === 18) {
         out = cbr(name, "1", h, stride);
         out = cbr(name, "2", out, 1, false);
@@ -174,5 +175,5 @@ export function resnetForward(
       h = tf.relu(tf.add(out, shortcut)); // [B, H/stride, W/stride, C x expansion]
     }
   });
-  return tf.mean(h, [1, 2]) as tf.Tensor2D; // [B, F]
+  return tf.mean(h, [1, 2]) as Tensor2D; // [B, F]
 }

@@ -17,6 +17,7 @@ import type { Rng } from "../rng.ts";
 import { bnInit, convBn, convInit, type ForwardContext } from "./layers.ts";
 import type { Params } from "./params.ts";
 import { stageWidths } from "./resnet.ts";
+import type { Tensor, Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** Convolutions per stage. */
 const _CONVS = 2;
@@ -49,9 +50,9 @@ export function vggInit(p: Params, prefix: string, opts: { arch: ArchConfig; rng
 export function vggForward(
   p: Params,
   prefix: string,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   opts: { arch: ArchConfig; ctx: ForwardContext },
-): tf.Tensor2D {
+): Tensor2D {
   let h = x;
   for (let s = 0; s < 4; s++) {
     for (let k = 0; k < _CONVS; k++) {
@@ -64,7 +65,7 @@ export function vggForward(
     }
     h = maxPool2x2(h); // [B, H/2, W/2, C_s]
   }
-  return tf.mean(h, [1, 2]) as tf.Tensor2D; // [B, 512 x width]
+  return tf.mean(h, [1, 2]) as Tensor2D; // [B, 512 x width]
 }
 
 /**
@@ -78,22 +79,22 @@ export function vggForward(
  * @param x `[B, H, W, C]`
  * @returns `[B, floor(H / 2), floor(W / 2), C]`
  */
-export function maxPool2x2(x: tf.Tensor4D): tf.Tensor4D {
+export function maxPool2x2(x: Tensor4D): Tensor4D {
   if (tf.getBackend() !== "wasm") return tf.maxPool(x, 2, 2, "valid");
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+  const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, save] = args as [Tensor4D, tf.GradSaveFunc];
     save([xIn]);
     return {
       value: tf.maxPool(xIn, 2, 2, "valid"),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-        _maxPoolGrad2x2(saved[0] as tf.Tensor4D, dy as tf.Tensor4D),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
+        _maxPoolGrad2x2(saved[0] as Tensor4D, dy as Tensor4D),
     };
   });
-  return f(x) as tf.Tensor4D;
+  return f(x) as Tensor4D;
 }
 
 /** The gradient of {@link maxPool2x2}: `dy` `[B, OH, OW, C]` routed to each window's first maximum. */
-function _maxPoolGrad2x2(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+function _maxPoolGrad2x2(x: Tensor4D, dy: Tensor4D): Tensor4D {
   const [b, h, w, c] = x.shape;
   const [, oh, ow] = dy.shape;
   const xs = x.dataSync(), g = dy.dataSync();

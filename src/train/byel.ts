@@ -11,9 +11,10 @@ import { emotionClassifier } from "../model/heads.ts";
 import type { ForwardContext } from "../model/layers.ts";
 import { NET, onlineForward, targetForward } from "../model/networks.ts";
 import type { Params } from "../model/params.ts";
+import type { Scalar, Tensor1D, Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** @returns rows scaled to unit L2 norm @param x `[B, D]` */
-export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
+export function l2Normalize(x: Tensor2D): Tensor2D {
   return tf.tidy(() => tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12)));
 }
 
@@ -23,7 +24,7 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
  * @param p `[B, D]` online prediction @param z `[B, D]` target projection
  * @returns scalar in [0, 4]
  */
-export function regressionLoss(p: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
+export function regressionLoss(p: Tensor2D, z: Tensor2D): Scalar {
   return tf.tidy(() => {
     const cos = tf.sum(tf.mul(l2Normalize(p), l2Normalize(z)), 1); // [B]
     return tf.mean(tf.sub(2, tf.mul(2, cos)));
@@ -40,10 +41,10 @@ export function regressionLoss(p: tf.Tensor2D, z: tf.Tensor2D): tf.Scalar {
  * @returns scalar in [0, 8]
  */
 export function byolLoss(
-  p1: tf.Tensor2D,
-  p2: tf.Tensor2D,
-  targets: { z1: tf.Tensor2D; z2: tf.Tensor2D },
-): tf.Scalar {
+  p1: Tensor2D,
+  p2: Tensor2D,
+  targets: { z1: Tensor2D; z2: Tensor2D },
+): Scalar {
   return tf.tidy(() => tf.add(regressionLoss(p1, targets.z2), regressionLoss(p2, targets.z1)));
 }
 
@@ -53,7 +54,7 @@ export function byolLoss(
  * @param w `[D, 6]` emotion classifier weights @param labels `[B]` int32 class indices
  * @returns `[B, D]` W[:, c_b] per row
  */
-export function emotionVector(w: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
+export function emotionVector(w: Tensor2D, labels: Tensor1D): Tensor2D {
   // onehot(c) W^T rather than a gather: same values, and its gradient is a matMul, which every
   // backend has (gather's gradient needs UnsortedSegmentSum, missing from WASM).
   return tf.tidy(() => tf.matMul(tf.oneHot(labels, w.shape[1]), w, false, true)); // [B, D]
@@ -66,7 +67,7 @@ export function emotionVector(w: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D 
  * @param w `[D, 6]` @param labels `[B]` int32
  * @returns `[B, D]` p'
  */
-export function subtractEmotion(p: tf.Tensor2D, w: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor2D {
+export function subtractEmotion(p: Tensor2D, w: Tensor2D, labels: Tensor1D): Tensor2D {
   return tf.tidy(() => tf.sub(p, tf.mul(tf.norm(p, 2, 1, true), emotionVector(w, labels))));
 }
 
@@ -81,10 +82,10 @@ export function subtractEmotion(p: tf.Tensor2D, w: tf.Tensor2D, labels: tf.Tenso
  * @returns scalar
  */
 export function crossEntropy(
-  logits: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  weights?: tf.Tensor1D,
-): tf.Scalar {
+  logits: Tensor2D,
+  labels: Tensor1D,
+  weights?: Tensor1D,
+): Scalar {
   return tf.tidy(() => {
     const logp = tf.logSoftmax(logits); // [B, K]
     const onehot = tf.oneHot(labels, logits.shape[1]); // [B, K]
@@ -99,7 +100,7 @@ export function crossEntropy(
  * @param w `[D, 6]`
  * @returns scalar >= 0 (0 for orthonormal columns)
  */
-export function orthLoss(w: tf.Tensor2D): tf.Scalar {
+export function orthLoss(w: Tensor2D): Scalar {
   return tf.tidy(() => tf.sum(tf.abs(tf.sub(tf.eye(w.shape[1]), tf.matMul(w, w, true, false)))));
 }
 
@@ -141,9 +142,9 @@ export function updateTarget(p: Params, decay: number): void {
  */
 export interface LossTerms {
   /** The weighted sum of the terms: what the gradient is taken of. */
-  total: tf.Scalar;
+  total: Scalar;
   /** Each term, unweighted, by name (`byol`, `cls`, `orth`). */
-  terms: Record<string, tf.Scalar>;
+  terms: Record<string, Scalar>;
 }
 
 /** Weights of the pretraining loss terms (the recipe: all 1). */
@@ -163,15 +164,15 @@ export interface PretrainLossWeights {
  * @returns scalar
  */
 export function weightedTotal<K extends string>(
-  terms: Record<K, tf.Scalar>,
+  terms: Record<K, Scalar>,
   weights: Readonly<Record<NoInfer<K>, number>>,
-): tf.Scalar {
+): Scalar {
   return tf.tidy(() => {
     const parts = (Object.keys(terms) as K[]).map((k) => {
       const w = weights[k];
       return w === 1 ? terms[k] : tf.mul(terms[k], w);
     });
-    return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Scalar;
+    return (parts.length === 1 ? parts[0] : tf.addN(parts)) as Scalar;
   });
 }
 
@@ -184,9 +185,9 @@ export function weightedTotal<K extends string>(
  */
 export function targetProjections(
   p: Params,
-  views: { v1: tf.Tensor4D; v2: tf.Tensor4D },
+  views: { v1: Tensor4D; v2: Tensor4D },
   arch: ArchConfig,
-): { z1: tf.Tensor2D; z2: tf.Tensor2D } {
+): { z1: Tensor2D; z2: Tensor2D } {
   return tf.tidy(() => {
     // Training mode (batch statistics) as in BYOL; no running statistics are updated.
     const ctx: ForwardContext = { train: true };
@@ -207,15 +208,15 @@ export function targetProjections(
  */
 export function pretrainLoss(
   nets: Params,
-  views: { v1: tf.Tensor4D; v2: tf.Tensor4D },
+  views: { v1: Tensor4D; v2: Tensor4D },
   opts: {
     arch: ArchConfig;
     emotion: boolean;
     weights: PretrainLossWeights;
-    targets: { z1: tf.Tensor2D; z2: tf.Tensor2D };
-    labels: tf.Tensor1D;
+    targets: { z1: Tensor2D; z2: Tensor2D };
+    labels: Tensor1D;
     ctx: ForwardContext;
-    classWeights?: tf.Tensor1D;
+    classWeights?: Tensor1D;
   },
 ): LossTerms {
   return tf.tidy(() => {
@@ -231,7 +232,7 @@ export function pretrainLoss(
     const cls = tf.add(
       crossEntropy(emotionClassifier(nets, NET.emotion, o1.p, ctx), labels, opts.classWeights),
       crossEntropy(emotionClassifier(nets, NET.emotion, o2.p, ctx), labels, opts.classWeights),
-    ) as tf.Scalar;
+    ) as Scalar;
     const byol = byolLoss(
       subtractEmotion(o1.p, w, labels),
       subtractEmotion(o2.p, w, labels),

@@ -17,6 +17,7 @@ import { VERSION } from "../version.ts";
 import { Lars } from "./lars.ts";
 import { methodPlan, type Stage } from "./methods.ts";
 import { Adam, type Optimizer, Sgd } from "./optimizers.ts";
+import type { Tensor } from "../tensors.ts";
 
 /** Everything that changes during a run (and is saved in a checkpoint). */
 export interface RunState {
@@ -110,7 +111,7 @@ export function advanceStage(state: RunState, cfg: Config): void {
  * @param dir checkpoint directory @param state the run @param cfg its config (saved with it)
  */
 export async function saveCheckpoint(dir: string, state: RunState, cfg: Config): Promise<void> {
-  const tensors = new Map<string, tf.Tensor>();
+  const tensors = new Map<string, Tensor>();
   for (const [n, v] of state.params.vars) tensors.set(`params/${n}`, v);
   for (const [n, v] of state.optimizer.state) tensors.set(`optimizer/${n}`, v);
   await writeTensors(dir, tensors, {

@@ -18,7 +18,9 @@ import { train } from "./loop.ts";
 
 /** One trained model's scores. */
 export interface ComparisonRow {
+  /** Training method. */
   method: Method;
+  /** The seed. */
   seed: number;
   /** Macro F1 on the held-out synthetic `real` domain. */
   realF1: number;

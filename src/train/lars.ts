@@ -13,16 +13,24 @@
 import { tf } from "../deps.ts";
 import { isDecayed, type Params } from "../model/params.ts";
 import { type OptimizerOptions, SlotOptimizer } from "./optimizers.ts";
+import type { Scalar, Tensor } from "../tensors.ts";
 
 /** LARS over SGD. */
 export class Lars extends SlotOptimizer {
+  /** Which optimizer. */
   readonly kind = "lars" as const;
+  /** L2 weight decay on weights. */
   readonly weightDecay: number;
+  /** Momentum. */
   readonly momentum: number;
+  /** The trust coefficient. */
   readonly trust: number;
+  /** Added to denominators. */
   readonly eps = 1e-8;
 
   /**
+   * An optimizer with empty state.
+   *
    * @param opts weightDecay @default 0, momentum @default 0, trust @default 0.001
    * @example
    * ```ts
@@ -37,11 +45,12 @@ export class Lars extends SlotOptimizer {
     this.trust = opts.trust ?? 0.001;
   }
 
-  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void {
+  /** One update of every parameter that has a gradient. */
+  apply(params: Params, grads: Map<string, Tensor>, lr: number): void {
     for (const [name, g] of grads) {
       const p = params.get(name);
       tf.tidy(() => {
-        let d: tf.Tensor = g;
+        let d: Tensor = g;
         if (isDecayed(name)) {
           if (this.weightDecay > 0) d = tf.add(d, tf.mul(p, this.weightDecay));
           // sqrt(sum(x^2)) rather than tf.norm: the same value, but tf.norm goes through Pow,
@@ -67,6 +76,6 @@ export class Lars extends SlotOptimizer {
 }
 
 /** @returns the L2 norm of all elements of `x`, a scalar */
-function _l2(x: tf.Tensor): tf.Scalar {
+function _l2(x: Tensor): Scalar {
   return tf.sqrt(tf.sum(tf.square(x)));
 }

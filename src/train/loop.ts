@@ -48,6 +48,7 @@ import { methodPlan, planSteps, type Stage, STAGE_ID } from "./methods.ts";
 import { claimOutDir } from "./outdir.ts";
 import { learningRate } from "./schedules.ts";
 import { finetuneStep, pretrainStep, type StepInputs } from "./step.ts";
+import type { Tensor1D } from "../tensors.ts";
 
 export { NonFiniteLossError } from "./step.ts";
 
@@ -85,6 +86,7 @@ export interface TrainResult {
   interrupted: boolean;
   /** Loss and validation history. */
   losses: LossRow[];
+  /** Validation history. */
   evals: EvalRow[];
   /** Seconds spent in this call. */
   seconds: number;
@@ -100,7 +102,7 @@ interface _Run {
   /** Steps of each stage. */
   steps: Record<Stage, number>;
   /** `[6]` class weights of every cross-entropy (`--balance loss`). */
-  classWeights?: tf.Tensor1D;
+  classWeights?: Tensor1D;
   /** Steps run in this call (a resumed run does not checkpoint before its first step). */
   stepsThisCall: number;
   /** Set by Ctrl-C: stop after the current step. */
@@ -116,6 +118,14 @@ interface _Run {
  * @param opts config, data, output directory, backend name
  * @returns where the model went, its metrics, the history, whether it was interrupted
  * @throws NonFiniteLossError when a loss turns NaN/inf (the last checkpoint is kept)
+ * @example
+ * ```ts
+ * const config = resolveConfig("quick", { seed: "1" });
+ * const { train: images, val, close } = await openRunData(config);
+ * const r = await train({ config, train: images, val, outDir: "runs/s1", backend: "wasm" });
+ * close();
+ * console.log(r.modelDir, r.metrics?.macroF1);
+ * ```
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config: cfg, outDir } = opts;

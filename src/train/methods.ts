@@ -24,6 +24,9 @@ export interface MethodPlan {
 }
 
 /**
+ * How a run's method trains: its stages, whether BYEL's classifier and EVS are on, and the
+ * supervised stage's epochs.
+ *
  * @param cfg the run's config (`method`, `skipFinetune`, epochs)
  * @returns the method's stages, loss parts and budget
  */

@@ -8,6 +8,7 @@
 import { tf } from "../deps.ts";
 import type { OptimizerName } from "../config.ts";
 import { isDecayed, type Params } from "../model/params.ts";
+import type { Tensor, Variable } from "../tensors.ts";
 
 /** What every optimizer offers the training loop. */
 export interface Optimizer {
@@ -19,9 +20,9 @@ export interface Optimizer {
    * @param params the record to update @param grads logical name -> gradient (not disposed)
    * @param lr learning rate of this step
    */
-  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void;
+  apply(params: Params, grads: Map<string, Tensor>, lr: number): void;
   /** Named state (slots), for checkpoints. */
-  readonly state: Map<string, tf.Variable>;
+  readonly state: Map<string, Variable>;
   /** Frees the state. */
   dispose(): void;
 }
@@ -39,10 +40,14 @@ export interface OptimizerOptions {
 /** Base with lazily created, zero-initialised slots. */
 export abstract class SlotOptimizer implements Optimizer {
   abstract readonly kind: OptimizerName;
-  readonly state: Map<string, tf.Variable> = new Map();
+  readonly state: Map<string, Variable> = new Map();
 
-  /** @returns the slot `key`, created as zeros shaped like `like` */
-  protected slot(key: string, like: tf.Tensor): tf.Variable {
+  /**
+   * An optimizer slot, created on first use.
+   *
+   * @returns the slot `key`, created as zeros shaped like `like`
+   */
+  protected slot(key: string, like: Tensor): Variable {
     let v = this.state.get(key);
     if (!v) {
       const zeros = tf.zerosLike(like);
@@ -53,7 +58,7 @@ export abstract class SlotOptimizer implements Optimizer {
     return v;
   }
 
-  abstract apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void;
+  abstract apply(params: Params, grads: Map<string, Tensor>, lr: number): void;
 
   dispose(): void {
     for (const v of this.state.values()) v.dispose();
@@ -63,18 +68,20 @@ export abstract class SlotOptimizer implements Optimizer {
 
 /** Stochastic gradient descent with optional momentum (PyTorch's form: buf = m buf + g). */
 export class Sgd extends SlotOptimizer {
+  /** Which optimizer. */
   readonly kind = "sgd" as const;
   #wd: number;
   #momentum: number;
 
-  /** @param opts weightDecay, momentum */
+  /** An optimizer with empty state. @param opts weightDecay, momentum */
   constructor(opts: OptimizerOptions = {}) {
     super();
     this.#wd = opts.weightDecay ?? 0;
     this.#momentum = opts.momentum ?? 0;
   }
 
-  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void {
+  /** One update of every parameter that has a gradient. */
+  apply(params: Params, grads: Map<string, Tensor>, lr: number): void {
     for (const [name, g] of grads) {
       const p = params.get(name);
       tf.tidy(() => {
@@ -92,19 +99,24 @@ export class Sgd extends SlotOptimizer {
 
 /** Adam (PyTorch's form, L2 weight decay added to the gradient). */
 export class Adam extends SlotOptimizer {
+  /** Which optimizer. */
   readonly kind = "adam" as const;
   #wd: number;
+  /** First-moment decay. */
   readonly beta1 = 0.9;
+  /** Second-moment decay. */
   readonly beta2 = 0.999;
+  /** Added to denominators. */
   readonly eps = 1e-8;
 
-  /** @param opts weightDecay */
+  /** An optimizer with empty state. @param opts weightDecay */
   constructor(opts: OptimizerOptions = {}) {
     super();
     this.#wd = opts.weightDecay ?? 0;
   }
 
-  apply(params: Params, grads: Map<string, tf.Tensor>, lr: number): void {
+  /** One update of every parameter that has a gradient. */
+  apply(params: Params, grads: Map<string, Tensor>, lr: number): void {
     let t = this.state.get("step");
     if (!t) {
       const zero = tf.scalar(0);

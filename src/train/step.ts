@@ -30,13 +30,16 @@ import {
 } from "./byel.ts";
 import { STAGE_ID } from "./methods.ts";
 import type { Optimizer } from "./optimizers.ts";
+import type { NamedTensorMap, Scalar, Tensor, Tensor1D, Tensor4D } from "../tensors.ts";
 
 /** Thrown when a loss is NaN or infinite; the last good checkpoint is kept. */
 export class NonFiniteLossError extends UserError {}
 
 /** Inputs of one step. */
 export interface StepInputs {
+  /** The run's config. */
   cfg: Config;
+  /** The training images. */
   data: Dataset;
   /** The step's image indices (the batch). */
   indices: number[];
@@ -49,7 +52,7 @@ export interface StepInputs {
   /** Learning rate of this step. */
   lr: number;
   /** `[6]` class weights of the cross-entropy terms (`--balance loss`). */
-  classWeights?: tf.Tensor1D;
+  classWeights?: Tensor1D;
 }
 
 /**
@@ -152,7 +155,7 @@ export async function finetuneStep(
 /** The loss of one micro-batch, in two parts. */
 interface MicroBatchLoss {
   /** Tensors made for this micro-batch outside the gradient (views, labels, targets). */
-  inputs: tf.Tensor[];
+  inputs: Tensor[];
   /** Runs inside `tf.variableGrads`: the micro-batch's loss and its terms. */
   loss: (ctx: ForwardContext) => LossTerms;
 }
@@ -178,22 +181,22 @@ async function _accumulateAndApply(
   const names = params.trainable(opts.prefix);
   const vars = names.map((n) => params.get(n));
   const engineToName = new Map(names.map((n, i) => [vars[i].name, n]));
-  const acc = new Map<string, tf.Tensor>();
+  const acc = new Map<string, Tensor>();
   const chunks = Math.ceil(s.indices.length / s.micro);
-  const logged: { keys: string[]; values: tf.Tensor1D }[] = [];
+  const logged: { keys: string[]; values: Tensor1D }[] = [];
   try {
     for (let c = 0; c < chunks; c++) {
       const m = opts.microLoss(await _microBatch(s, c), c);
       const ctx: ForwardContext = { train: true, bnUpdates: [] };
-      let terms: Record<string, tf.Scalar> = {};
+      let terms: Record<string, Scalar> = {};
       const { value, grads } = tf.variableGrads(() => {
         const l = m.loss(ctx);
         terms = Object.fromEntries(Object.entries(l.terms).map(([k, t]) => [k, tf.keep(t)]));
-        return tf.div(l.total, chunks) as tf.Scalar;
+        return tf.div(l.total, chunks) as Scalar;
       }, vars);
       _accumulate(acc, grads, engineToName);
       const keys = Object.keys(terms);
-      logged.push({ keys, values: tf.stack([value, ...keys.map((k) => terms[k])]) as tf.Tensor1D });
+      logged.push({ keys, values: tf.stack([value, ...keys.map((k) => terms[k])]) as Tensor1D });
       tf.dispose([value, ...Object.values(terms), ...m.inputs]);
       applyBnUpdates(params, ctx.bnUpdates!);
     }
@@ -229,8 +232,8 @@ function _checkFinite(terms: Record<string, number>, where: string): void {
 
 /** Adds `g` into `acc` (taking ownership of `g`). */
 function _accumulate(
-  acc: Map<string, tf.Tensor>,
-  grads: tf.NamedTensorMap,
+  acc: Map<string, Tensor>,
+  grads: NamedTensorMap,
   names: Map<string, string>,
 ): void {
   for (const [engineName, g] of Object.entries(grads)) {
@@ -262,7 +265,7 @@ async function _microBatch(s: StepInputs, c: number): Promise<Batch> {
 function _loadViews(
   b: Batch,
   opts: { cfg: Config; rng: Rng; views: number; augment: AugmentConfig },
-): { views: tf.Tensor4D[]; labels: tf.Tensor1D } {
+): { views: Tensor4D[]; labels: Tensor1D } {
   return tf.tidy(() => {
     const images = tf.tensor4d(b.images, [b.n, b.size, b.size, 3]);
     const views = Array.from(

@@ -14,6 +14,7 @@
  */
 import { tf } from "../../deps.ts";
 import { free, type Info, output, ptr, simdKernels } from "./wasm_simd.ts";
+import type { Tensor } from "../../tensors.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
@@ -89,7 +90,7 @@ export function registerWasmBatchNorm(): void {
 }
 
 /** @returns whether `batchNormTrain` of `x` can run on these kernels (active backend WASM) */
-export function wasmBatchNormAvailable(x: tf.Tensor): boolean {
+export function wasmBatchNormAvailable(x: Tensor): boolean {
   return tf.getBackend() === "wasm" && x.dtype === "float32" &&
     x.shape[x.shape.length - 1] % 4 === 0 && simdKernels(tf.backend()) !== null;
 }

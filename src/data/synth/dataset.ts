@@ -47,12 +47,19 @@ export class SyntheticFaces implements Dataset {
   readonly name: string;
   readonly length: number;
   readonly size: number;
+  /** The domain drawn from. */
   readonly domain: DomainName;
+  /** The dataset seed. */
   readonly seed: number;
+  /** How many different people appear. */
   readonly identities: number;
   readonly #imageSeed: number;
 
-  /** @param options see {@link SyntheticFacesOptions} */
+  /**
+   * A dataset of rendered faces (nothing is rendered until a batch is asked for).
+   *
+   * @param options see {@link SyntheticFacesOptions}
+   */
   constructor(options: SyntheticFacesOptions = {}) {
     const {
       domain = "synthetic",
@@ -91,6 +98,8 @@ export class SyntheticFaces implements Dataset {
   }
 
   /**
+   * The class of an image.
+   *
    * @param i image index
    * @returns class index 0..5 (`i % 6`)
    */
@@ -99,6 +108,8 @@ export class SyntheticFaces implements Dataset {
   }
 
   /**
+   * The person in an image.
+   *
    * @param i image index
    * @returns the global identity number shown in image `i` (disjoint between domains)
    */
