@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
 import { ioErrorLine, UserError } from "./errors.ts";
 
 /**
@@ -80,7 +79,7 @@ export async function readBytes(pathOrUrl: string | URL): Promise<Uint8Array> {
     }
     return new Uint8Array(await r.arrayBuffer());
   }
-  const path = s.startsWith("file:") ? fileURLToPath(s) : s;
+  const path = s.startsWith("file:") ? decodeURIComponent(new URL(s).pathname) : s;
   try {
     return await Deno.readFile(path);
   } catch (e) {

@@ -15,4 +15,5 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   predict: async () => (await import("./predict.ts")).command,
   compare: async () => (await import("./compare.ts")).command,
   devscore: async () => (await import("./devscore.ts")).command,
+  serve: async () => (await import("./serve.ts")).command,
 };
