@@ -148,6 +148,7 @@ async function main(): Promise<void> {
     list(values.widths).map((width) => ({
       family: "resnet" as const,
       inputNorm: "imagenet" as const,
+      norm: "batch" as const,
       depth: 18 as const,
       width: Number(width),
       stem: "imagenet" as const,

@@ -44,6 +44,7 @@ const step = buildStep({
   arch: {
     family: values.family as "resnet" | "vgg",
     inputNorm: "imagenet",
+    norm: "batch",
     depth: 18,
     width: Number(values.width),
     stem: "imagenet",

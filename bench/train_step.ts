@@ -31,6 +31,7 @@ const { values } = parseArgs({
 const arch: ArchConfig = {
   family: "resnet",
   inputNorm: "imagenet",
+  norm: "batch",
   depth: Number(values.depth) as 18 | 50,
   width: Number(values.width),
   stem: "imagenet",

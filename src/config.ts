@@ -53,6 +53,12 @@ export interface ArchConfig {
   /** Input side in pixels (images are resized to it). @default 128 (quick: 64) */
   inputSize: number;
   /**
+   * Feature normalisation of the `vgg` encoder: `batch` (BatchNorm everywhere) or `ibn`
+   * (instance norm in the first two stages, BatchNorm after: per-image feature statistics
+   * where image style lives, as IBN-Net). @default "batch"
+   */
+  norm: "batch" | "ibn";
+  /**
    * Input normalisation, in training and at test time: `imagenet` (the recipe's channel
    * means and deviations), `image` (each image standardised by its own mean and deviation) or
    * `gray` (luma only, standardised per image). See `normalizeInput`. @default "imagenet"
@@ -252,6 +258,7 @@ export const PAPER: Config = {
     stem: "imagenet",
     inputSize: 128,
     inputNorm: "imagenet",
+    norm: "batch",
   },
   data: {
     train: "synthetic",
@@ -321,6 +328,7 @@ export const QUICK: Config = {
     stem: "imagenet",
     inputSize: 64,
     inputNorm: "imagenet",
+    norm: "batch",
   },
   data: { ...PAPER.data, trainSize: 20000, valSize: 600 },
   pretrain: {
@@ -357,6 +365,7 @@ export const SMOKE: Config = {
     stem: "imagenet",
     inputSize: 32,
     inputNorm: "imagenet",
+    norm: "batch",
   },
   data: { ...PAPER.data, trainSize: 32, valSize: 16 },
   pretrain: {
@@ -405,6 +414,7 @@ const _CHOICES: Record<string, readonly string[]> = {
   backend: BACKENDS,
   "arch.family": ["resnet", "vgg"],
   "arch.inputNorm": ["imagenet", "image", "gray"],
+  "arch.norm": ["batch", "ibn"],
   "arch.stem": ["imagenet", "cifar"],
   "pretrain.optimizer": OPTIMIZERS,
   "finetune.optimizer": OPTIMIZERS,

@@ -161,6 +161,28 @@ export function batchNorm<T extends Tensor>(
   return y;
 }
 
+/** Adds instance-norm affine parameters (gamma 1, beta 0); there are no running statistics. */
+export function instanceNormInit(p: Params, name: string, channels: number): void {
+  p.add(`${name}.gamma`, tf.ones([channels]));
+  p.add(`${name}.beta`, tf.zeros([channels]));
+}
+
+/**
+ * Instance normalisation: each image's channels standardised over their own pixels, then
+ * scaled and shifted. The same in training and evaluation (no dataset statistics), so a photo
+ * whose contrast or colour statistics differ from the training faces' is normalised by its own.
+ *
+ * @param p record @param name layer name @param x `[B, H, W, C]`
+ * @returns `[B, H, W, C]`
+ */
+export function instanceNorm(p: Params, name: string, x: Tensor4D): Tensor4D {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, [1, 2], true); // [B, 1, 1, C]
+    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, BN_EPS)));
+    return tf.add(tf.mul(y, p.get(`${name}.gamma`)), p.get(`${name}.beta`)) as Tensor4D;
+  });
+}
+
 /**
  * Folds batch statistics into the running averages (PyTorch momentum 0.1) and disposes them.
  *

@@ -14,13 +14,28 @@
 import { tf } from "../deps.ts";
 import type { ArchConfig } from "../config.ts";
 import type { Rng } from "../rng.ts";
-import { bnInit, convBn, convInit, type ForwardContext } from "./layers.ts";
+import {
+  bnInit,
+  conv,
+  convBn,
+  convInit,
+  type ForwardContext,
+  instanceNorm,
+  instanceNormInit,
+} from "./layers.ts";
 import type { Params } from "./params.ts";
 import { stageWidths } from "./resnet.ts";
 import type { Tensor, Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** Convolutions per stage. */
 const _CONVS = 2;
+/** With `arch.norm` `ibn`: the stages normalised per image (instance norm) instead of per batch. */
+const _IN_STAGES = 2;
+
+/** @returns whether stage `s` (0-based) uses instance norm under `arch` */
+function _instance(arch: ArchConfig, s: number): boolean {
+  return arch.norm === "ibn" && s < _IN_STAGES;
+}
 
 /**
  * Adds the backbone's parameters under `prefix`.
@@ -34,7 +49,8 @@ export function vggInit(p: Params, prefix: string, opts: { arch: ArchConfig; rng
     for (let k = 0; k < _CONVS; k++) {
       const name = `${prefix}.stage${s + 1}.${k}`;
       convInit(p, `${name}.conv`, { k: 3, cin, cout: c, rng: opts.rng });
-      bnInit(p, `${name}.bn`, c);
+      if (_instance(opts.arch, s)) instanceNormInit(p, `${name}.in`, c);
+      else bnInit(p, `${name}.bn`, c);
       cin = c;
     }
   }
@@ -57,11 +73,13 @@ export function vggForward(
   for (let s = 0; s < 4; s++) {
     for (let k = 0; k < _CONVS; k++) {
       const name = `${prefix}.stage${s + 1}.${k}`;
-      h = convBn(p, { conv: `${name}.conv`, bn: `${name}.bn` }, h, {
-        stride: 1,
-        relu: true,
-        ctx: opts.ctx,
-      }); // [B, H, W, C_s]
+      h = _instance(opts.arch, s)
+        ? tf.relu(instanceNorm(p, `${name}.in`, conv(p, `${name}.conv`, h, { stride: 1 })))
+        : convBn(p, { conv: `${name}.conv`, bn: `${name}.bn` }, h, {
+          stride: 1,
+          relu: true,
+          ctx: opts.ctx,
+        }); // [B, H, W, C_s]
     }
     h = maxPool2x2(h); // [B, H/2, W/2, C_s]
   }

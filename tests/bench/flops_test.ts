@@ -13,6 +13,7 @@ import { simdModule } from "../../bench/simd_peak.ts";
 const R18 = {
   family: "resnet" as const,
   inputNorm: "imagenet" as const,
+  norm: "batch" as const,
   depth: 18 as const,
   width: 1,
   stem: "imagenet" as const,

@@ -12,6 +12,7 @@ Deno.test("resnetForward() gives [B, 512 x width] for ResNet-18 and [B, 2048 x w
       {
         family: "resnet" as const,
         inputNorm: "imagenet" as const,
+        norm: "batch" as const,
         depth: 18 as const,
         width: 1 / 16,
         stem: "imagenet" as const,
@@ -20,6 +21,7 @@ Deno.test("resnetForward() gives [B, 512 x width] for ResNet-18 and [B, 2048 x w
       {
         family: "resnet" as const,
         inputNorm: "imagenet" as const,
+        norm: "batch" as const,
         depth: 50 as const,
         width: 1 / 16,
         stem: "cifar" as const,

@@ -10,6 +10,7 @@ import { Rng } from "../../src/rng.ts";
 const arch: ArchConfig = {
   family: "vgg",
   inputNorm: "imagenet",
+  norm: "batch",
   depth: 18,
   width: 0.25,
   stem: "imagenet",
@@ -54,5 +55,39 @@ Deno.test("maxPool2x2() on wasm (own gradient) equals tf.maxPool and its gradien
     assert.deepEqual(Array.from(yw), Array.from(yc));
     assert.deepEqual(Array.from(gw), Array.from(gc));
   }
+  await selectBackend({ backend: "cpu" });
+});
+
+Deno.test("the ibn vgg encoder has instance norm (no running statistics) in stages 1-2 and trains alike on wasm and cpu", async () => {
+  const ibn: ArchConfig = { ...arch, norm: "ibn", width: 1 / 8, inputSize: 32 };
+  const run = async (b: "cpu" | "wasm") => {
+    await selectBackend({ backend: b });
+    const p = new Params();
+    encoderInit(p, "enc", { arch: ibn, rng: new Rng(3) });
+    const x = tf.tensor4d(Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => Math.sin(i * 0.37)), [
+      2,
+      32,
+      32,
+      3,
+    ]);
+    const vars = p.trainable().map((n) => p.get(n));
+    const { value, grads } = tf.variableGrads(
+      () =>
+        tf.sum(
+          tf.square(encoderForward(p, "enc", x, { arch: ibn, ctx: { train: true } })),
+        ) as tf.Scalar,
+      vars,
+    );
+    const names = p.names();
+    const out = { loss: (await value.data())[0], g: await grads[vars[0].name].data(), names };
+    tf.dispose([x, value, ...Object.values(grads)]);
+    p.dispose();
+    return out;
+  };
+  const c = await run("cpu"), w = await run("wasm");
+  assert.ok(c.names.includes("enc.stage1.0.in.gamma") && !c.names.includes("enc.stage1.0.bn.mean"));
+  assert.ok(c.names.includes("enc.stage3.0.bn.mean"));
+  assert.ok(Math.abs(c.loss - w.loss) < 1e-3 * Math.abs(c.loss), `${c.loss} vs ${w.loss}`);
+  c.g.forEach((v, i) => assert.ok(Math.abs(v - w.g[i]) < 1e-3 * (1 + Math.abs(v))));
   await selectBackend({ backend: "cpu" });
 });

@@ -229,6 +229,7 @@ Deno.test("a ResNet-18 training step's gradients on WASM, with every byel kernel
   const arch = {
     family: "resnet",
     inputNorm: "imagenet",
+    norm: "batch",
     depth: 18,
     width: 0.5,
     stem: "imagenet",
