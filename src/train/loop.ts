@@ -23,6 +23,7 @@ import { tf } from "../deps.ts";
 import { checkRunMemory } from "../backend/memory.ts";
 import type { Config } from "../config.ts";
 import type { Batch, Dataset } from "../data/dataset.ts";
+import { MemoryCache, memoryCacheBytes } from "../data/memory.ts";
 import {
   batchIndices,
   classCounts,
@@ -141,14 +142,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 async function _train(
-  opts: TrainOptions,
+  given: TrainOptions,
   plan: ReturnType<typeof methodPlan>,
   log: (line: string) => void,
 ): Promise<TrainResult> {
-  const { config: cfg, outDir } = opts;
-  const counts = classCounts(opts.train);
+  const { config: cfg, outDir } = given;
+  const counts = classCounts(given.train);
   const weights = cfg.data.balance === "loss" ? classWeights(counts) : undefined;
-  log(formatClassDistribution(counts, { title: opts.train.name, weights }));
+  log(formatClassDistribution(counts, { title: given.train.name, weights }));
+  const train = _inMemory(given.train, cfg.data.memoryMB, log);
+  // The validation images too, when they fit in what is left (validated once per epoch).
+  const left = cfg.data.memoryMB - (train === given.train ? 0 : memoryCacheBytes(train) / 2 ** 20);
+  const val =
+    left > 0 && memoryCacheBytes(given.val) / 2 ** 20 <= left && !(given.val instanceof MemoryCache)
+      ? new MemoryCache(given.val)
+      : given.val;
+  const opts = { ...given, train, val };
   const run: _Run = {
     opts,
     cfg,
@@ -210,6 +219,26 @@ async function _train(
   }
   const { modelDir, metrics } = await _finish(run, state);
   return { ..._result(state, run.t0, false), modelDir, metrics };
+}
+
+/**
+ * The training set behind a {@link MemoryCache} when it fits in `memoryMB` (each image is then
+ * rendered or decoded once per run rather than once per epoch), else as it is; says which.
+ */
+function _inMemory(data: Dataset, memoryMB: number, log: (line: string) => void): Dataset {
+  if (memoryMB <= 0 || data instanceof MemoryCache) return data;
+  const mib = memoryCacheBytes(data) / 2 ** 20;
+  if (mib > memoryMB) {
+    log(
+      `training images: not kept in memory (${
+        mib.toFixed(0)
+      } MiB > --data.memoryMB ${memoryMB}); ` +
+        `each epoch renders or reads them again`,
+    );
+    return data;
+  }
+  log(`training images: kept in memory after first use (${mib.toFixed(0)} MiB, uint8)`);
+  return new MemoryCache(data);
 }
 
 /**
