@@ -100,6 +100,12 @@ export interface AugmentConfig {
   blurP: number;
   /** Blur sigma range. @default [1, 2] */
   blurSigma: [number, number];
+  /**
+   * Probability of a random convolution (RandConv: a random 1-7 px filter mixing the colour
+   * channels, blended in by a uniform weight), a style randomisation. Not in the recipe.
+   * @default 0
+   */
+  randConvP: number;
 }
 
 /** Self-supervised pretraining (BYEL / BYOL). Not used by `baseline`. */
@@ -236,6 +242,7 @@ export const RECIPE_AUGMENT: AugmentConfig = {
   grayscaleP: 0.2,
   blurP: 0.2,
   blurSigma: [1, 2],
+  randConvP: 0,
 };
 
 /** Milder augmentation for the supervised stage (crop and flip, a little colour). */
@@ -508,7 +515,7 @@ export function validateConfig(c: Config): Config {
   }
   for (const s of ["pretrain", "finetune"] as const) {
     const a = c[s].augment;
-    for (const k of ["flipP", "jitterP", "grayscaleP", "blurP"] as const) {
+    for (const k of ["flipP", "jitterP", "grayscaleP", "blurP", "randConvP"] as const) {
       if (!(a[k] >= 0 && a[k] <= 1)) {
         throw new UserError(
           `${s}.augment.${k} = ${a[k]} is out of range: expected a probability in [0, 1]`,

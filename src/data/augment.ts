@@ -47,6 +47,40 @@ export interface AugmentParams {
   grayscale: boolean;
   /** Blur sigma (0 = no blur). */
   blurSigma: number;
+  /**
+   * Random convolution (RandConv, Xu et al. 2021): weight of the randomly filtered image in the
+   * mix with the original (0 = none).
+   */
+  randConv: number;
+  /**
+   * The random convolution's filter, `[7, 7, 3, 3]` row-major (a 1x1, 3x3, 5x5 or 7x7 filter
+   * centred in 7x7, zeros around it); empty when `randConv` is 0.
+   */
+  randConvFilter: number[];
+}
+
+/** Side of the stored random-convolution filters (the largest drawn). */
+export const RAND_CONV_SIDE = 7;
+const _RAND_CONV_SIZES = [1, 3, 5, 7];
+
+/**
+ * Draws one RandConv filter: side k from {1, 3, 5, 7}, weights N(0, 1 / (k^2 * 3)) (Kaiming
+ * normal for three input channels), centred in a 7x7 window.
+ *
+ * @returns `[7, 7, 3, 3]` row-major
+ */
+export function drawRandConvFilter(rng: Rng): number[] {
+  const k = _RAND_CONV_SIZES[rng.int(_RAND_CONV_SIZES.length)];
+  const sd = 1 / Math.sqrt(k * k * 3), off = (RAND_CONV_SIDE - k) / 2;
+  const w = new Array(RAND_CONV_SIDE * RAND_CONV_SIDE * 9).fill(0);
+  for (let y = 0; y < k; y++) {
+    for (let x = 0; x < k; x++) {
+      for (let c = 0; c < 9; c++) {
+        w[((y + off) * RAND_CONV_SIDE + (x + off)) * 9 + c] = rng.normal() * sd;
+      }
+    }
+  }
+  return w;
 }
 
 /**
@@ -103,6 +137,9 @@ export function drawAugmentParams(
     const hue = jitter ? rng.uniform(-cfg.hue, cfg.hue) : 0;
     const grayscale = rng.chance(cfg.grayscaleP);
     const blurSigma = rng.chance(cfg.blurP) ? rng.uniform(cfg.blurSigma[0], cfg.blurSigma[1]) : 0;
+    // Drawn last and only when enabled, so configs without it keep their random streams.
+    const randConv = cfg.randConvP > 0 && rng.chance(cfg.randConvP) ? rng.uniform(0, 1) : 0;
+    const randConvFilter = randConv > 0 ? drawRandConvFilter(rng) : [];
     out.push({
       crop,
       flip,
@@ -115,6 +152,8 @@ export function drawAugmentParams(
       hue,
       grayscale,
       blurSigma,
+      randConv,
+      randConvFilter,
     });
   }
   return out;
@@ -241,6 +280,7 @@ export function augmentBatch(
       x = tf.add(tf.mul(g, k), tf.mul(x, tf.sub(1, k)));
     }
     if (params.some((p) => p.blurSigma > 0)) x = _blur3(x, params.map((p) => p.blurSigma));
+    if (params.some((p) => p.randConv > 0)) x = _randConv(x, params);
     return normalizeInput(x, arch.inputNorm);
   });
 }
@@ -270,6 +310,53 @@ export function normalizeInput(x: Tensor4D, norm: ArchConfig["inputNorm"]): Tens
     const { mean, variance } = tf.moments(t, [1, 2, 3], true); // [B, 1, 1, 1]
     return tf.div(tf.sub(t, mean), tf.add(tf.sqrt(variance), 1e-3)) as Tensor4D;
   });
+}
+
+/**
+ * RandConv: each image filtered by its own random 3 -> 3 channel convolution (reflect-padded),
+ * rescaled to the image's own mean and standard deviation, then mixed in with weight
+ * `randConv`. Texture and colour change, shapes stay: a style randomisation that needs no
+ * target images. All images are filtered in one depthwise convolution (the batch folded into
+ * channels, three outputs per input channel, summed per image); images with weight 0 are kept.
+ *
+ * @param x `[B, S, S, 3]` in [0, 1] @param params the images' parameters
+ * @returns `[B, S, S, 3]` in [0, 1]
+ */
+function _randConv(x: Tensor4D, params: AugmentParams[]): Tensor4D {
+  const [n, h, w] = x.shape, k = RAND_CONV_SIDE, r = (k - 1) / 2;
+  // Depthwise filter [k, k, 3n, 3]: input channel (b, i), output o = W_b[:, :, i, o].
+  const f = new Float32Array(k * k * 3 * n * 3);
+  params.forEach((p, b) => {
+    if (p.randConv === 0) return;
+    for (let t = 0; t < k * k; t++) {
+      for (let i = 0; i < 3; i++) {
+        for (let o = 0; o < 3; o++) {
+          f[(t * 3 * n + b * 3 + i) * 3 + o] = p.randConvFilter[(t * 3 + i) * 3 + o];
+        }
+      }
+    }
+  });
+  const folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, h, w, n * 3]); // [1, H, W, 3B]
+  const padded = tf.mirrorPad(folded, [[0, 0], [r, r], [r, r], [0, 0]], "reflect");
+  const filtered = tf.depthwiseConv2d(
+    padded as Tensor4D,
+    tf.tensor4d(f, [k, k, n * 3, 3]),
+    1,
+    "valid",
+  ); // [1, H, W, 3B * 3]: channel (b, i, o)
+  const y = tf.transpose(tf.sum(tf.reshape(filtered, [h, w, n, 3, 3]), 3), [
+    2,
+    0,
+    1,
+    3,
+  ]) as Tensor4D;
+  const mx = tf.moments(x, [1, 2, 3], true), my = tf.moments(y, [1, 2, 3], true);
+  const matched = tf.add(
+    tf.mul(tf.div(tf.sub(y, my.mean), tf.add(tf.sqrt(my.variance), 1e-4)), tf.sqrt(mx.variance)),
+    mx.mean,
+  );
+  const a = _perImage(params.map((p) => p.randConv));
+  return tf.clipByValue(tf.add(tf.mul(x, tf.sub(1, a)), tf.mul(matched, a)), 0, 1) as Tensor4D;
 }
 
 /**

@@ -6,10 +6,12 @@ import {
   augmentBatch,
   type AugmentParams,
   drawAugmentParams,
+  drawRandConvFilter,
   hueMatrix,
   IMAGENET_MEAN,
   IMAGENET_STD,
   normalizeInput,
+  RAND_CONV_SIDE,
   randomResizedCrop,
 } from "../../src/data/augment.ts";
 import { Rng } from "../../src/rng.ts";
@@ -29,6 +31,8 @@ const identity: AugmentParams = {
   hue: 0,
   grayscale: false,
   blurSigma: 0,
+  randConv: 0,
+  randConvFilter: [],
 };
 
 Deno.test("randomResizedCrop() stays inside the image and within the scale range", () => {
@@ -138,4 +142,98 @@ Deno.test("normalizeInput() standardises each image (image, gray) or by ImageNet
     b = normalizeInput(tf.add(tf.mul(x, 1.7), 0.2) as tf.Tensor4D, "image");
   assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-2); // (the 1e-3 again)
   tf.dispose([x, a, b]);
+});
+
+/** A [7, 7, 3, 3] RandConv filter holding `w` ([k, k, 3, 3]) at its centre. */
+function centred(w: number[][][][]): number[] {
+  const k = w.length, off = (RAND_CONV_SIDE - k) / 2;
+  const f = new Array(RAND_CONV_SIDE * RAND_CONV_SIDE * 9).fill(0);
+  for (let y = 0; y < k; y++) {
+    for (let x = 0; x < k; x++) {
+      for (let i = 0; i < 3; i++) {
+        for (let o = 0; o < 3; o++) {
+          f[((y + off) * RAND_CONV_SIDE + x + off) * 9 + i * 3 + o] = w[y][x][i][o];
+        }
+      }
+    }
+  }
+  return f;
+}
+
+Deno.test("augmentBatch() RandConv: per-image filters, matched to the image's statistics, blended by weight", () => {
+  const img = tf.randomUniform([3, 8, 8, 3], 0, 1, "float32", 9) as tf.Tensor4D;
+  // Image 0: a 1x1 filter swapping red and blue, weight 1: the same mean and spread, so the
+  // output is exactly the swapped image. Image 1: untouched. Image 2: a 3x3 filter, weight 0.4.
+  const swap = [[[[0, 0, 1], [0, 1, 0], [1, 0, 0]]]];
+  const rng = new Rng(3);
+  const w3 = [0, 1, 2].map(() =>
+    [0, 1, 2].map(() => [0, 1, 2].map(() => [0, 1, 2].map(() => rng.normal())))
+  );
+  const params = [
+    { ...identity, randConv: 1, randConvFilter: centred(swap) },
+    identity,
+    { ...identity, randConv: 0.4, randConvFilter: centred(w3) },
+  ];
+  const out = augmentBatch(img, params, { inputSize: 8, inputNorm: "imagenet" });
+  const raw = tf.unstack(tf.add(tf.mul(out, [...IMAGENET_STD]), [...IMAGENET_MEAN]));
+  const src = tf.unstack(img);
+  const close = (a: tf.Tensor, b: tf.Tensor, tol: number) =>
+    tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < tol;
+  assert.ok(close(raw[0], tf.reverse(src[0], 2), 5e-4)); // (the 1e-4 added to the deviation)
+  assert.ok(close(raw[1], src[1], 1e-5));
+  // Reference for image 2: reflect pad, a plain conv2d, standardise, blend, clip.
+  const x = tf.expandDims(src[2], 0) as tf.Tensor4D;
+  const pad = tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], "reflect");
+  const y = tf.conv2d(pad, tf.tensor4d(w3.flat(3), [3, 3, 3, 3]), 1, "valid");
+  const mx = tf.moments(x), my = tf.moments(y);
+  const m = tf.add(
+    tf.mul(tf.div(tf.sub(y, my.mean), tf.sqrt(my.variance)), tf.sqrt(mx.variance)),
+    mx.mean,
+  );
+  const want = tf.squeeze(tf.clipByValue(tf.add(tf.mul(x, 0.6), tf.mul(m, 0.4)), 0, 1), [0]);
+  assert.ok(close(raw[2], want, 1e-3));
+  assert.ok(!close(raw[2], src[2], 1e-2)); // and it did change the image
+  tf.dispose([
+    img,
+    out,
+    ...raw,
+    ...src,
+    x,
+    pad,
+    y,
+    mx.mean,
+    mx.variance,
+    my.mean,
+    my.variance,
+    m,
+    want,
+  ]);
+});
+
+Deno.test("drawAugmentParams() draws RandConv only when enabled, with centred filters of side 1-7", () => {
+  const off = drawAugmentParams(RECIPE_AUGMENT, 50, { size: 16, rng: new Rng(2) });
+  assert.ok(off.every((p) => p.randConv === 0 && p.randConvFilter.length === 0));
+  const on = drawAugmentParams({ ...RECIPE_AUGMENT, randConvP: 0.5 }, 400, {
+    size: 16,
+    rng: new Rng(2),
+  });
+  const used = on.filter((p) => p.randConv > 0);
+  assert.ok(Math.abs(used.length / on.length - 0.5) < 0.08);
+  const sides = new Set<number>();
+  for (const p of used) {
+    // the side is the extent of the non-zero taps around the centre
+    let r = 0;
+    p.randConvFilter.forEach((v, j) => {
+      if (v === 0) return;
+      const t = Math.floor(j / 9), y = Math.floor(t / 7), x = t % 7;
+      r = Math.max(r, Math.abs(y - 3), Math.abs(x - 3));
+    });
+    sides.add(2 * r + 1);
+  }
+  assert.deepEqual([...sides].sort(), [1, 3, 5, 7]);
+  // Kaiming scale: a 1x1 filter's taps have variance 1/3.
+  const taps = Array.from({ length: 2000 }, (_, i) => drawRandConvFilter(new Rng(7, i)))
+    .filter((f) => f.filter((v) => v !== 0).length === 9).flatMap((f) => f.filter((v) => v !== 0));
+  const v = taps.reduce((s, t) => s + t * t, 0) / taps.length;
+  assert.ok(Math.abs(v - 1 / 3) < 0.05, `variance ${v}`);
 });
