@@ -6,22 +6,21 @@
  */
 import { parseArgs } from "node:util";
 import { describeBackend, selectBackend } from "../backend/select.ts";
-import { UserError } from "../errors.ts";
 import { writeFileAtomic } from "../fsutil.ts";
 import { DEFAULT_DEVSETS, findDevsets, formatDevsetTable, scoreDevsets } from "../eval/devsets.ts";
 import { FaceStage, parseFaceMode } from "../face/stage.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
-import { backendFlag, intFlag } from "./flags.ts";
+import { backendFlag, intFlag, MODEL_FLAG_HELP, modelFlag } from "./flags.ts";
 
 const usage =
-  `usage: deno task devscore --model DIR|URL [--devsets DIR] [--only a,b] [--json] [--out FILE]
+  `usage: deno task devscore [--model DIR|URL] [--devsets DIR] [--only a,b] [--json] [--out FILE]
 
 Scores the model on each labelled image folder under DIR (default ${DEFAULT_DEVSETS}: real
 photographs, for measuring only) and prints one table of macro F1, accuracy and per-class F1.
 Prints a notice and exits 0 when DIR holds no dev set.
 
-  --model DIR|URL   the model to score
+${MODEL_FLAG_HELP}
   --devsets DIR     folder of dev sets (each a folder of class sub-folders)
   --only a,b        score only these sets
   --face MODE       detect (default: find, align and crop each face) or none (whole image)
@@ -53,9 +52,7 @@ export const command: Command = {
       },
       strict: true,
     });
-    if (!values.model) {
-      throw new UserError("devscore needs --model DIR (a directory written by train)");
-    }
+    const modelPath = modelFlag(values.model);
     const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
     const faceMode = parseFaceMode(values.face);
     const root = values.devsets ?? DEFAULT_DEVSETS;
@@ -66,7 +63,7 @@ export const command: Command = {
     }
     const info = await selectBackend({ backend: backendFlag(values.backend) });
     if (!values.json) console.log(describeBackend(info));
-    const model = await load(values.model);
+    const model = await load(modelPath);
     const face = faceMode === "detect" ? await FaceStage.load() : undefined;
     try {
       const rows = await scoreDevsets(model, {
@@ -78,7 +75,7 @@ export const command: Command = {
         log: values.json ? undefined : (l) => console.log(l),
       });
       const json = {
-        model: values.model,
+        model: modelPath,
         method: model.metadata.method,
         backend: info.name,
         face: faceMode,
@@ -96,7 +93,7 @@ export const command: Command = {
       else {
         const how = `face ${faceMode}` +
           (values.adapt ? ", BatchNorm adapted to each set (--adapt, transductive)" : "");
-        console.log(`\nmodel ${values.model} (${model.metadata.method}), ${how}`);
+        console.log(`\nmodel ${modelPath} (${model.metadata.method}), ${how}`);
         console.log(formatDevsetTable(rows));
       }
     } finally {

@@ -13,17 +13,17 @@ import { load } from "../model/classifier.ts";
 import { formatMetrics } from "../eval/metrics.ts";
 import { HELD_OUT_SEED, HELD_OUT_SIZE, openSource } from "../train/data.ts";
 import type { Command } from "./command.ts";
-import { backendFlag, intFlag } from "./flags.ts";
+import { backendFlag, intFlag, MODEL_FLAG_HELP, modelFlag } from "./flags.ts";
 
 const usage =
-  `usage: deno run -A cli.ts eval --model DIR|URL [--data DIR] [--face detect|none] [--adapt]
+  `usage: deno run -A cli.ts eval [--model DIR|URL] [--data DIR] [--face detect|none] [--adapt]
        [--strict] [--json] [--backend NAME]
 
 Scores the model on DIR (class sub-folders of PNG/JPEG, any size, or a prepared cache). Without
 --data it uses the embedded generator's "real" domain, seed ${HELD_OUT_SEED} (${HELD_OUT_SIZE} images), which
 training never sees (validation uses another seed).
 
-  --model DIR|URL   a model directory (model.json + weights.bin) or its http(s) URL
+${MODEL_FLAG_HELP}
   --data DIR        labelled images
   --strict          stop at the first bad image file of --data, naming it (default: skip it)
   --face MODE       framing of --data images: detect (default: find, align and crop each face;
@@ -55,13 +55,13 @@ export const command: Command = {
       },
       strict: true,
     });
-    if (!values.model) throw new UserError("eval needs --model DIR (a directory written by train)");
+    const modelPath = modelFlag(values.model);
     const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
     // The generator's held-out faces are rendered in the canonical frame already.
     const faceMode = values.data ? parseFaceMode(values.face) : "none";
     const info = await selectBackend({ backend: backendFlag(values.backend) });
     if (!values.json) console.log(describeBackend(info));
-    const model = await load(values.model);
+    const model = await load(modelPath);
     const stage = faceMode === "detect" ? await FaceStage.load() : undefined;
     const decoder = stage ? new FaceDecoder(stage) : undefined;
     try {
@@ -86,13 +86,13 @@ export const command: Command = {
           n: m.n,
           backend: info.name,
           data: data.name,
-          model: values.model,
+          model: modelPath,
           face: faceMode,
           noFace: decoder?.counts.noFace,
           adapt: adapted !== undefined,
         }));
       } else {
-        console.log(`model ${values.model} (${model.metadata.method}), data ${data.name}`);
+        console.log(`model ${modelPath} (${model.metadata.method}), data ${data.name}`);
         if (decoder) console.log(decoder.summary());
         if (adapted) {
           console.log(

@@ -9,6 +9,7 @@
 import { type Config, flattenConfig, PRESETS, resolveConfig } from "../config.ts";
 import { type BackendRequest, BACKENDS } from "../backend/names.ts";
 import { UserError } from "../errors.ts";
+import { SHIPPED_MODEL } from "../model/io.ts";
 
 /** parseArgs option table for every config field. */
 export function configFlagOptions(): Record<string, { type: "string" | "boolean" }> {
@@ -90,3 +91,18 @@ export function backendFlag(raw: string | undefined): BackendRequest {
   }
   return v as BackendRequest;
 }
+
+/**
+ * `--model`: the given model folder or URL, else the shipped one.
+ *
+ * @param raw the flag's value, if given
+ * @returns a model path or URL
+ */
+export function modelFlag(raw: string | undefined): string {
+  return raw ?? SHIPPED_MODEL;
+}
+
+/** The help line of `--model`, shared by the commands that read a model. */
+export const MODEL_FLAG_HELP =
+  "  --model DIR|URL   a model folder (model.json + weights.bin) or its http(s) URL\n" +
+  "                    (default: the shipped model, models/byel-quick)";

@@ -21,11 +21,11 @@ import {
 import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
-import { backendFlag, intFlag } from "./flags.ts";
+import { backendFlag, intFlag, MODEL_FLAG_HELP, modelFlag } from "./flags.ts";
 
 const usage =
-  `usage: deno run -A cli.ts predict --model DIR|URL FILE… [--face detect|none] [--json] [--skip-bad]
-       deno run -A cli.ts predict --model DIR|URL --lsd-test DIR --list FILE --out FILE.csv
+  `usage: deno run -A cli.ts predict [--model DIR|URL] FILE… [--face detect|none] [--json] [--skip-bad]
+       deno run -A cli.ts predict [--model DIR|URL] --lsd-test DIR --list FILE --out FILE.csv
 
 Finds every face in each PNG or JPEG file (any size; grayscale is replicated to RGB), aligns
 it to the canonical crop and prints its box [x, y, w, h] (in the file's pixels), the predicted
@@ -42,6 +42,7 @@ found under DIR, and writes the challenge submission to --out: the header image,
 one name,<0-5> row per listed image, in list order (0 anger, 1 disgust, 2 fear, 3 happiness,
 4 sadness, 5 surprise). A missing or unreadable image stops it before anything is written.
 
+${MODEL_FLAG_HELP}
   --face MODE       detect (default: find and align faces) or none (the whole image, centre-cropped)
   --max-faces N     most faces per file (default 8)
   --skip-bad        exit 0 even when some files could not be read
@@ -78,9 +79,7 @@ export const command: Command = {
       strict: true,
       allowPositionals: true,
     });
-    if (!values.model) {
-      throw new UserError("predict needs --model DIR (a directory written by train)");
-    }
+    const modelPath = modelFlag(values.model);
     const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
     const maxFaces = intFlag("max-faces", values["max-faces"], { min: 1, default: 8 });
     const faceMode = parseFaceMode(values.face);
@@ -97,7 +96,7 @@ export const command: Command = {
       }
       const info = await selectBackend({ backend });
       console.log(describeBackend(info));
-      const model = await load(values.model);
+      const model = await load(modelPath);
       const face = faceMode === "detect" ? await FaceStage.load() : undefined;
       try {
         const size = model.arch.inputSize;
@@ -130,7 +129,7 @@ export const command: Command = {
     }
     const info = await selectBackend({ backend });
     if (!values.json) console.log(describeBackend(info));
-    const model = await load(values.model);
+    const model = await load(modelPath);
     const face = faceMode === "detect" ? await FaceStage.load() : undefined;
     const rows: ({ file: string; faces: FaceResult[] } | { file: string; error: string })[] = [];
     try {
