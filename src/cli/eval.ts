@@ -70,7 +70,6 @@ export const command: Command = {
         length: HELD_OUT_SIZE,
         seed: HELD_OUT_SEED,
         split: "val",
-        cache: false,
         strict: values.strict,
         face: values.data ? decoder ?? "none" : undefined,
       });

@@ -104,7 +104,6 @@ export async function compareMethods(opts: {
           size: model.arch.inputSize,
           length: HELD_OUT_SIZE,
           seed: HELD_OUT_SEED,
-          cache: false,
         });
         const realF1 = (await model.evaluate(real)).macroF1;
         const dev: Record<string, number> = {};

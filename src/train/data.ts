@@ -1,12 +1,12 @@
 /**
  * Where training, validation and evaluation images come from: the embedded generator's
  * `synthetic` domain (training) and `real` domain (validation), or image folders / prepared
- * caches through `openImages`. Synthetic images are rendered once and kept as bytes, since
- * training revisits them every epoch.
+ * caches through `openImages`. (Training keeps its images in memory after first use: see
+ * `train()` and `data.memoryMB`.)
  *
  * @module
  */
-import type { Batch, Dataset } from "../data/dataset.ts";
+import type { Dataset } from "../data/dataset.ts";
 import { openImages } from "../data/open.ts";
 import { SyntheticFaces } from "../data/synth/dataset.ts";
 import type { Config } from "../config.ts";
@@ -16,52 +16,6 @@ import { FaceDecoder, FaceStage } from "../face/stage.ts";
 export const HELD_OUT_SEED = 1009;
 /** Size of that held-out set. @default 1200 */
 export const HELD_OUT_SIZE = 1200;
-
-/** Wraps a dataset, keeping each image as uint8 after its first render or decode. */
-export class MemoryCache implements Dataset {
-  readonly name: string;
-  readonly length: number;
-  readonly size: number;
-  #inner: Dataset;
-  #pixels: Uint8Array;
-  #have: Uint8Array;
-
-  /** @param inner the dataset to cache (its images are quantised to 1/255) */
-  constructor(inner: Dataset) {
-    this.#inner = inner;
-    this.name = inner.name;
-    this.length = inner.length;
-    this.size = inner.size;
-    this.#pixels = new Uint8Array(inner.length * inner.size * inner.size * 3);
-    this.#have = new Uint8Array(inner.length);
-  }
-
-  label(i: number): number {
-    return this.#inner.label(i);
-  }
-
-  async batch(indices: readonly number[]): Promise<Batch> {
-    const px = this.size * this.size * 3;
-    const missing = [...new Set(indices.filter((i) => !this.#have[i]))];
-    if (missing.length) {
-      const b = await this.#inner.batch(missing);
-      missing.forEach((i, k) => {
-        const src = b.images.subarray(k * px, (k + 1) * px);
-        const dst = this.#pixels.subarray(i * px, (i + 1) * px);
-        for (let j = 0; j < px; j++) dst[j] = Math.round(Math.min(1, Math.max(0, src[j])) * 255);
-        this.#have[i] = 1;
-      });
-    }
-    const images = new Float32Array(indices.length * px);
-    const labels = new Int32Array(indices.length);
-    indices.forEach((i, k) => {
-      const src = this.#pixels.subarray(i * px, (i + 1) * px);
-      for (let j = 0; j < px; j++) images[k * px + j] = src[j] / 255;
-      labels[k] = this.label(i);
-    });
-    return { images, labels, n: indices.length, size: this.size };
-  }
-}
 
 /**
  * Opens a data source: `synthetic` / `real` (generator domains) or a path.
@@ -79,20 +33,18 @@ export async function openSource(
     length: number;
     seed: number;
     split?: "train" | "val";
-    cache?: boolean;
     strict?: boolean;
     /** For a folder or cache: detect and align faces with this decoder, or `"none"`. */
     face?: FaceDecoder | "none";
   },
 ): Promise<Dataset> {
   if (spec === "synthetic" || spec === "real") {
-    const ds = new SyntheticFaces({
+    return new SyntheticFaces({
       domain: spec,
       seed: opts.seed,
       size: Math.max(32, Math.min(224, opts.size)),
       length: opts.length,
     });
-    return opts.cache === false ? ds : new MemoryCache(ds);
   }
   return await openImages(spec, {
     size: opts.size,
