@@ -6,6 +6,7 @@ import {
   mlpFlops,
   resnetFlops,
   stepFlops,
+  vggFlops,
 } from "../../bench/flops.ts";
 import { formatTable } from "../../bench/compare.ts";
 import { simdModule } from "../../bench/simd_peak.ts";
@@ -44,6 +45,21 @@ Deno.test("resnetFlops() gives ResNet-18's published 1.82 GMACs at 224 px", () =
   const stem = 2 * 32 * 32 * 49 * 3 * 64, layer1 = 4 * 2 * 256 * 9 * 64 * 64;
   const later = 9_437_184 + 3 * 18_874_368 + 1_048_576;
   assertEquals(resnetFlops({ ...R18, inputSize: 64 }), stem + layer1 + 3 * later); // 296,091,648
+});
+
+Deno.test("vggFlops() counts two 3x3 convs per stage, halving the side after each", () => {
+  // Width 0.25 at 48 px: 16, 32, 64, 128 channels at 48, 24, 12, 6 px.
+  const conv = (side: number, cin: number, cout: number) => 2 * side * side * 9 * cin * cout;
+  const byHand = conv(48, 3, 16) + conv(48, 16, 16) + conv(24, 16, 32) + conv(24, 32, 32) +
+    conv(12, 32, 64) + conv(12, 64, 64) + conv(6, 64, 128) + conv(6, 128, 128); // 60,383,232
+  assertEquals(vggFlops({ width: 0.25, inputSize: 48 }), byHand);
+  // An odd side drops its last row and column at the pool: 49 px gives 24 px after stage 1.
+  assertEquals(
+    vggFlops({ width: 0.25, inputSize: 49 }) - vggFlops({ width: 0.25, inputSize: 48 }),
+    conv(49, 3, 16) + conv(49, 16, 16) - conv(48, 3, 16) - conv(48, 16, 16),
+  );
+  const vgg = { ...R18, family: "vgg" as const, width: 0.25, inputSize: 48 };
+  assertEquals(stepFlops("inference", vgg), byHand + denseFlops(128, 6));
 });
 
 Deno.test("stepFlops() is 1x, 3x and ~8x the encoder for inference, supervised, byel", () => {
