@@ -8,7 +8,6 @@ import {
   stepFlops,
   vggFlops,
 } from "../../bench/flops.ts";
-import { formatTable } from "../../bench/compare.ts";
 import { simdModule } from "../../bench/simd_peak.ts";
 
 const R18 = {
@@ -79,38 +78,4 @@ Deno.test("simdModule() assembles valid WASM for mul+add", () => {
   ) => number;
   // Each of the 12 chains starts at i/16 and converges to a / (1 - m) = 1.
   assert(Math.abs(run(200_000) - 12) < 0.01);
-});
-
-Deno.test("formatTable() ends with one JSON line of rows with ratios", () => {
-  const lines = formatTable(
-    {
-      rows: [
-        { name: "byel/r18-w1/64", backend: "wasm", threads: 2, img_s: 10, gflop_s: 5 },
-        { name: "inference/r18-w1/64", backend: "wasm", threads: 2, img_s: 100 },
-        { name: "*", backend: "webgpu", error: "no adapter" },
-      ],
-      simd_peak_gflops_per_thread: { mul_add: 45, fma: null },
-    },
-    { rows: [{ name: "byel/r18-w1/64", img_s: 40 }] },
-  );
-  const last = JSON.parse(lines[lines.length - 1]);
-  assertEquals(last, {
-    rows: [
-      { name: "byel/r18-w1/64", backend: "wasm", byel_img_s: 10, torch_img_s: 40, ratio: 0.25 },
-      {
-        name: "inference/r18-w1/64",
-        backend: "wasm",
-        byel_img_s: 100,
-        torch_img_s: null,
-        ratio: null,
-      },
-    ],
-  });
-  assert(lines.some((l) => l.includes("webgpu: no adapter")));
-  // Without PyTorch every torch field is null.
-  const alone = JSON.parse(
-    formatTable({ rows: [{ name: "x", backend: "cpu", img_s: 1 }] }, null)
-      .pop()!,
-  );
-  assertEquals(alone.rows[0].torch_img_s, null);
 });
