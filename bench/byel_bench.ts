@@ -288,7 +288,8 @@ async function _loopRow(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    args: Deno.args,
+    // `deno task bench:compare -- --steps 1` passes the "--" on.
+    args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
     options: {
       backends: { type: "string", default: "wasm,webgpu" },
       rows: { type: "string", default: ROW_GROUPS.join(",") },

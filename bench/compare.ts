@@ -239,7 +239,8 @@ async function _run(cmd: string, args: string[]): Promise<{ ok: boolean; stdout:
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    args: Deno.args,
+    // `deno task bench:compare -- --steps 1` passes the "--" on.
+    args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
     options: {
       backends: { type: "string", default: "wasm,webgpu" },
       rows: { type: "string", default: "r18,quick,loop" },
