@@ -1,20 +1,23 @@
 /**
- * Analytic FLOP counts for the benchmarked networks, from their shapes alone. Only convolutions
- * and matrix products are counted (a multiply-add is 2 FLOPs); BatchNorm, ReLU, pooling and the
- * losses are elementwise and left out, as is usual. A training step is counted as 3x its forward
+ * Analytic FLOP counts for the benchmarked networks (the ResNets and the VGG of `src/model/`),
+ * from their shapes alone. Only convolutions and matrix products are counted (a multiply-add is
+ * 2 FLOPs); BatchNorm, instance norm, ReLU, pooling, the augmentations and the losses are
+ * elementwise and left out, as is usual. A training step is counted as 3x its forward
  * pass (forward, input gradient, weight gradient), the common approximation: it slightly
  * over-counts the first convolution, whose input gradient nobody needs.
  *
  * @example
  * ```ts
+ * import { QUICK } from "../src/config.ts";
  * import { stepFlops } from "./flops.ts";
- * const f = stepFlops("byel", { depth: 18, width: 1, stem: "imagenet", inputSize: 64 });
+ * const f = stepFlops("byel", { ...QUICK.arch, inputSize: 64 });
  * ```
  *
  * @module
  */
 import type { ArchConfig } from "../src/config.ts";
-import { featureDim, stageWidths } from "../src/model/resnet.ts";
+import { stageWidths } from "../src/model/resnet.ts";
+import { featureDim } from "../src/model/encoder.ts";
 import { NUM_CLASSES } from "../src/emotions.ts";
 
 /** The steps the benchmark times. */
@@ -99,6 +102,30 @@ export function resnetFlops(arch: ArchConfig): number {
   return total;
 }
 
+/**
+ * Forward FLOPs of one image through the encoder of `src/model/vgg.ts`: four stages of two 3x3
+ * stride-1 convolutions, a 2x2 max-pool after each (an odd side drops its last row).
+ *
+ * @param arch architecture (`width`, `inputSize`)
+ * @returns FLOPs per image
+ */
+export function vggFlops(arch: Pick<ArchConfig, "width" | "inputSize">): number {
+  let total = 0, side = arch.inputSize, cin = 3;
+  for (const c of stageWidths(arch.width)) {
+    for (let k = 0; k < 2; k++) {
+      total += convFlops(side, { k: 3, stride: 1, cin, cout: c });
+      cin = c;
+    }
+    side = Math.floor(side / 2);
+  }
+  return total;
+}
+
+/** @returns forward FLOPs per image of the encoder `arch` names @param arch architecture */
+export function encoderFlops(arch: ArchConfig): number {
+  return arch.family === "vgg" ? vggFlops(arch) : resnetFlops(arch);
+}
+
 /** @returns forward FLOPs per row of Linear(din, hidden) -> BN -> ReLU -> Linear(hidden, dout) */
 export function mlpFlops(din: number, opts: { hidden: number; dout: number }): number {
   return denseFlops(din, opts.hidden) + denseFlops(opts.hidden, opts.dout);
@@ -107,7 +134,7 @@ export function mlpFlops(din: number, opts: { hidden: number; dout: number }): n
 /**
  * FLOPs per image of one benchmarked step:
  *
- * - `inference`: encoder + 6-way head, forward only;
+ * - `inference`: encoder (ResNet or VGG) + 6-way head, forward only;
  * - `supervised`: 3 x (encoder + 6-way head);
  * - `byel`: per image, two views through the online network (encoder, projector, predictor,
  *   emotion classifier) trained (3x), and two views through the target (encoder, projector)
@@ -121,7 +148,7 @@ export function stepFlops(
   arch: ArchConfig,
   heads: HeadSizes = { hidden: 512, projectionDim: 256 },
 ): number {
-  const enc = resnetFlops(arch);
+  const enc = encoderFlops(arch);
   const f = featureDim(arch);
   const { hidden, projectionDim: d } = heads;
   if (kind === "inference") return enc + denseFlops(f, NUM_CLASSES);

@@ -7,16 +7,23 @@
  * `timestamp-query` where the adapter has it; `kernel_time` says which kind the numbers are),
  * the way to see where a real GPU spends a step: `--backend webgpu`.
  *
- *   deno run -A bench/profile_step.ts [--backend wasm] [--kind byel] [--family resnet|vgg]
- *        [--width 1] [--size 64]
- *        [--batch 32] [--threads 2] [--top 15] [--no-winograd]
+ * The step is `bench/steps.ts`'s real one for the quick preset (`--set path=value` changes a
+ * field); with any of `--family`, `--width`, `--size`, `--batch`, it is that network instead
+ * (a ResNet-18 as the r18 rows, or the quick preset's VGG at that width and size; default
+ * width 1, 64 px, batch 32) with the quick preset's training settings.
+ *
+ *   deno run -A bench/profile_step.ts [--backend wasm] [--kind byel] [--set path=value ...]
+ *        [--family resnet|vgg] [--width 1] [--size 64] [--batch 32] [--threads 2] [--top 15]
+ *        [--no-winograd]
  *
  * @module
  */
 import { parseArgs } from "node:util";
+import type { Config } from "../src/config.ts";
 import { tf } from "../src/deps.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import type { StepKind } from "./flops.ts";
+import { quickConfig, r18Config } from "./spec.ts";
 import { buildStep } from "./steps.ts";
 import { setWinograd } from "../src/backend/kernels/winograd.ts";
 
@@ -25,10 +32,11 @@ const { values } = parseArgs({
   options: {
     backend: { type: "string", default: "wasm" },
     kind: { type: "string", default: "byel" },
-    family: { type: "string", default: "resnet" },
-    width: { type: "string", default: "1" },
-    size: { type: "string", default: "64" },
-    batch: { type: "string", default: "32" },
+    set: { type: "string", multiple: true, default: [] },
+    family: { type: "string" },
+    width: { type: "string" },
+    size: { type: "string" },
+    batch: { type: "string" },
     threads: { type: "string" },
     top: { type: "string", default: "15" },
     "no-winograd": { type: "boolean", default: false },
@@ -39,19 +47,19 @@ const info = await selectBackend({
   threads: values.threads ? Number(values.threads) : undefined,
 });
 setWinograd(!values["no-winograd"]);
-const step = buildStep({
-  kind: values.kind as StepKind,
-  arch: {
-    family: values.family as "resnet" | "vgg",
-    inputNorm: "imagenet",
-    norm: "batch",
-    depth: 18,
-    width: Number(values.width),
-    stem: "imagenet",
-    inputSize: Number(values.size),
-  },
-  batch: Number(values.batch),
-});
+const quick = quickConfig(values.set);
+const custom = [values.family, values.width, values.size, values.batch].some((v) => v);
+const shape = {
+  width: Number(values.width ?? 1),
+  inputSize: Number(values.size ?? 64),
+  batch: Number(values.batch ?? 32),
+};
+const r18 = r18Config(quick, shape);
+const config: Config = !custom ? quick : (values.family ?? quick.arch.family) === "resnet" ? r18 : {
+  ...r18,
+  arch: { ...quick.arch, family: "vgg", width: shape.width, inputSize: shape.inputSize },
+};
+const step = buildStep({ kind: values.kind as StepKind, config });
 // The profiler would otherwise read back every kernel's output to look for NaN.
 tf.env().set("CHECK_COMPUTATION_FOR_ERRORS", false);
 await step.run(); // warm-up
@@ -94,8 +102,10 @@ console.log(JSON.stringify(
     backend: info.name,
     threads: info.threads,
     kind: values.kind,
-    net: `r18-w${values.width}/${values.size}`,
-    batch: Number(values.batch),
+    net: `${
+      config.arch.family === "vgg" ? "vgg" : "r18"
+    }-w${config.arch.width}/${config.arch.inputSize}`,
+    batch: step.images,
     kernel_time: kernelTime,
     wall_ms: Math.round(wallMs),
     kernel_ms: Math.round(kernelMs),

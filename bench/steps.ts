@@ -1,158 +1,153 @@
 /**
- * The benchmarked steps, on random inputs, built from the library's own networks and training
- * functions so that the numbers are the numbers of real training:
+ * The benchmarked steps: the library's own training steps and inference, set up as the training
+ * loop sets them up (`freshState` of `src/train/checkpoint.ts`: the stage's networks and the
+ * optimizer its config names), on a fixed batch of random images, so that the numbers are the
+ * numbers of real training, augmentation on the backend included:
  *
- * - `supervised`: ResNet forward with BatchNorm in training mode, softmax cross-entropy on a
- *   linear 6-way head (no bias), backward, plain SGD update;
- * - `byel`: one BYEL pretraining step as `src/train/loop.ts` runs it: target projections of two
- *   views (outside the gradient), online forward/backward of both views through encoder,
- *   projector, predictor and emotion classifier with EVS, LARS update, BatchNorm running
- *   statistics, EMA of the target;
- * - `inference`: encoder (BatchNorm with running statistics) and the 6-way head, forward only.
+ * - `supervised`: one `finetuneStep` (`src/train/step.ts`): upload, one augmented view
+ *   (`finetune.augment`), encoder with BatchNorm in training mode, dropout, the 6-way head,
+ *   cross-entropy, backward, the `finetune.optimizer` update, BatchNorm running statistics;
+ * - `byel`: one BYEL `pretrainStep`: upload, two augmented views (`pretrain.augment`), target
+ *   projections outside the gradient, online encoder, projector, predictor and emotion
+ *   classifier with EVS, backward, the `pretrain.optimizer` update, running statistics, EMA of
+ *   the target;
+ * - `inference`: a saved classifier's `classify()` (`src/model/classifier.ts`): upload,
+ *   normalisation, encoder with folded BatchNorm, head, softmax, one read back.
  *
- * `bench/reference_torch.py` builds the same steps in PyTorch.
+ * The learning rate follows the stage's schedule over the steps of a full run of the config,
+ * from step 0, as in training. Only the images are not the loop's: reading, rendering and the
+ * memory cache are what the `loop/*` rows of `bench/byel_bench.ts` add.
+ *
+ * `bench/reference_torch.py` builds the same steps in PyTorch from the config's `BenchSpec`.
  *
  * @module
  */
 import { tf } from "../src/deps.ts";
-import { type ArchConfig, type Config, QUICK } from "../src/config.ts";
+import type { Config } from "../src/config.ts";
+import type { Batch, Dataset } from "../src/data/dataset.ts";
 import { NUM_CLASSES } from "../src/emotions.ts";
-import { applyBnUpdates, type ForwardContext } from "../src/model/layers.ts";
-import { initPretrainNets } from "../src/model/networks.ts";
-import { Params } from "../src/model/params.ts";
-import { encoderForward, encoderInit } from "../src/model/encoder.ts";
-import { pretrainLoss, targetProjections, updateTarget } from "../src/train/byel.ts";
-import { Lars } from "../src/train/lars.ts";
+import { classifierModel } from "../src/model/classifier.ts";
+import { initClassifier } from "../src/model/networks.ts";
 import { Rng } from "../src/rng.ts";
-import type { HeadSizes, StepKind } from "./flops.ts";
+import { freshState } from "../src/train/checkpoint.ts";
+import { stageSteps } from "../src/train/methods.ts";
+import { learningRate } from "../src/train/schedules.ts";
+import { finetuneStep, pretrainStep, type StepInputs } from "../src/train/step.ts";
+import { VERSION } from "../src/version.ts";
+import type { StepKind } from "./flops.ts";
 
 /** A step ready to run repeatedly on the active backend. */
 export interface BenchStep {
   /** Runs one step and waits for the device. */
   run(): Promise<void>;
-  /** Scalars in the networks. */
+  /** Images per step (pairs of views for BYEL). */
+  images: number;
+  /** Scalars in the trained (or, for inference, evaluated) networks. */
   params: number;
-  /** Frees the networks and inputs. */
+  /** Frees the networks, optimizer state and inputs. */
   dispose(): void;
 }
 
 /** What to build. */
 export interface StepSpec {
   kind: StepKind;
-  arch: ArchConfig;
-  /** Images per step (per view for BYEL). */
-  batch: number;
-  /** BYEL heads. @default the quick preset's (hidden 512, D 256) */
-  heads?: HeadSizes;
+  /**
+   * The run config whose step to time: `arch`, and `pretrain` (`byel`) or `finetune`
+   * (`supervised`, `inference`: its batch) with their optimizers and augmentations.
+   */
+  config: Config;
 }
 
-/** @returns the BYEL pretraining config of a benchmark row (LARS as the paper, quick heads) */
-export function benchConfig(arch: ArchConfig, heads?: HeadSizes): Config {
+/**
+ * `n` random images of `size` px, classes cycling through the six.
+ *
+ * @param n images @param size side in pixels
+ * @returns `[n, size, size, 3]` float32 in [0, 1], as a dataset returns them
+ */
+export function randomBatch(n: number, size: number, seed = 1): Batch {
+  const rng = new Rng(seed);
+  const images = new Float32Array(n * size * size * 3).map(() => rng.uniform());
+  const labels = Int32Array.from({ length: n }, (_, i) => i % NUM_CLASSES);
+  return { images, labels, n, size };
+}
+
+/** A dataset that always returns the same batch (the steps are handed it directly anyway). */
+function _fixedData(batch: Batch): Dataset {
   return {
-    ...QUICK,
-    method: "byel",
-    arch,
-    pretrain: {
-      ...QUICK.pretrain,
-      hidden: heads?.hidden ?? QUICK.pretrain.hidden,
-      projectionDim: heads?.projectionDim ?? QUICK.pretrain.projectionDim,
-    },
+    name: `random(${batch.n} @ ${batch.size}px)`,
+    length: batch.n,
+    size: batch.size,
+    label: (i) => batch.labels[i],
+    batch: () => Promise.resolve(batch),
   };
-}
-
-function _inputs(batch: number, size: number) {
-  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % NUM_CLASSES), "int32");
-  const view = (seed: number) =>
-    tf.randomUniform([batch, size, size, 3], 0, 1, "float32", seed) as tf.Tensor4D;
-  return { v1: view(3), v2: view(4), labels };
 }
 
 /**
  * Builds a step on the active backend.
  *
- * @param spec step, architecture, batch
+ * @param spec step kind and config
  * @returns the step (caller disposes)
+ * @example
+ * ```ts
+ * const step = buildStep({ kind: "byel", config: QUICK });
+ * await step.run();
+ * step.dispose();
+ * ```
  */
 export function buildStep(spec: StepSpec): BenchStep {
-  if (spec.kind === "byel") return _byelStep(spec);
-  const { arch, batch } = spec;
-  const p = new Params();
-  const dim = encoderInit(p, "net", { arch, rng: new Rng(1) });
-  p.add("head.w", tf.randomNormal([dim, NUM_CLASSES], 0, 0.01, "float32", 2));
-  const trainable = p.trainable().map((n) => p.get(n));
-  const { v1: x, v2, labels } = _inputs(batch, arch.inputSize);
-  v2.dispose();
-  const y = tf.oneHot(labels, NUM_CLASSES);
-  const head = p.get("head.w");
-  const supervised = () =>
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
-        const feat = encoderForward(p, "net", x, { arch, ctx: { train: true } }); // [B, F]
-        return tf.losses.softmaxCrossEntropy(y, tf.matMul(feat, head)) as tf.Scalar;
-      }, trainable);
-      for (const v of trainable) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)));
-      return value;
-    });
-  const inference = () =>
-    tf.tidy(() => tf.matMul(encoderForward(p, "net", x, { arch, ctx: { train: false } }), head));
+  const { kind } = spec;
+  if (kind === "inference") return _inference(spec.config);
+  const stage = kind === "byel" ? "pretrain" : "finetune";
+  // The pretraining step is BYEL's whatever the preset's method (BYOL is the same step less
+  // the classifier and EVS).
+  const cfg: Config = kind === "byel" ? { ...spec.config, method: "byel" } : spec.config;
+  const s = cfg[stage];
+  const batch = randomBatch(s.batch, cfg.arch.inputSize);
+  const state = freshState(cfg, stage);
+  const total = stageSteps(s.epochs, cfg.data.trainSize, s.batch);
+  const indices = Array.from({ length: s.batch }, (_, i) => i);
+  let step = 0;
   return {
     run: async () => {
-      const out = spec.kind === "supervised" ? supervised() : inference();
-      await out.data(); // wait for the device
-      out.dispose();
+      const k = step++ % Math.max(1, total);
+      const inputs: StepInputs = {
+        cfg,
+        data: _fixedData(batch),
+        indices,
+        batch,
+        micro: s.microBatch > 0 ? s.microBatch : s.batch,
+        step: k,
+        lr: learningRate(k, total, { base: s.lr, warmup: s.warmupSteps, schedule: s.schedule }),
+      };
+      // Each step reads its loss back before returning, so it has waited for the device.
+      if (kind === "byel") {
+        await pretrainStep(state.params, state.optimizer, { ...inputs, total, emotion: true });
+      } else await finetuneStep(state.params, state.optimizer, inputs);
     },
-    params: p.count(),
+    images: s.batch,
+    params: state.params.count(kind === "byel" ? "online." : ""),
     dispose: () => {
-      tf.dispose([x, y, labels]);
-      p.dispose();
+      state.params.dispose();
+      state.optimizer.dispose();
     },
   };
 }
 
-function _byelStep(spec: StepSpec): BenchStep {
-  const cfg = benchConfig(spec.arch, spec.heads);
-  const p = initPretrainNets(cfg, { emotion: true });
-  const names = p.trainable("online.");
-  const vars = names.map((n) => p.get(n));
-  const engineToName = new Map(names.map((n, i) => [vars[i].name, n]));
-  const { pretrain } = cfg;
-  const optimizer = new Lars({
-    weightDecay: pretrain.weightDecay,
-    momentum: pretrain.momentum,
-    trust: pretrain.trust,
+function _inference(cfg: Config): BenchStep {
+  const batch = randomBatch(cfg.finetune.batch, cfg.arch.inputSize);
+  const model = classifierModel(initClassifier(cfg), cfg.arch, {
+    config: cfg,
+    method: cfg.method,
+    backend: tf.getBackend(),
+    seed: cfg.seed,
+    version: VERSION,
   });
-  const { v1, v2, labels } = _inputs(spec.batch, spec.arch.inputSize);
   return {
     run: async () => {
-      // Stop-gradient: the target's projections are computed outside tf.variableGrads.
-      const targets = targetProjections(p, { v1, v2 }, cfg.arch);
-      const ctx: ForwardContext = { train: true, bnUpdates: [] };
-      const { value, grads } = tf.variableGrads(
-        () =>
-          pretrainLoss(p, { v1, v2 }, {
-            arch: cfg.arch,
-            emotion: true,
-            weights: cfg.pretrain.lossWeights,
-            targets,
-            labels,
-            ctx,
-          })
-            .total,
-        vars,
-      );
-      const named = new Map(Object.entries(grads).map(([k, g]) => [engineToName.get(k)!, g]));
-      optimizer.apply(p, named, pretrain.lr);
-      tf.dispose([targets.z1, targets.z2, ...named.values()]);
-      applyBnUpdates(p, ctx.bnUpdates!);
-      updateTarget(p, pretrain.emaDecay);
-      await value.data();
-      value.dispose();
+      await model.classify(batch);
     },
-    params: p.count("online."),
-    dispose: () => {
-      tf.dispose([v1, v2, labels]);
-      optimizer.dispose();
-      p.dispose();
-    },
+    images: batch.n,
+    params: model.params.count(),
+    dispose: () => model.dispose(),
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Training-step throughput per backend: a supervised step (forward with BatchNorm in training
- * mode, softmax cross-entropy on a linear head, backward, SGD update) of a ResNet, on random
- * images. Prints one JSON object.
+ * Training-step throughput per backend: the real supervised step of `bench/steps.ts` (the
+ * library's `finetuneStep`: augmentation, forward with BatchNorm in training mode, dropout,
+ * cross-entropy on the 6-way head, backward, the quick preset's fine-tuning optimizer) of a
+ * ResNet, on random images. Prints one JSON object.
  *
  *   deno task bench [--backends wasm,webgpu,cpu] [--depth 18] [--width 1] [--size 64]
  *                   [--batch 32] [--steps 3] [--threads N]
@@ -13,8 +14,8 @@
  */
 import { parseArgs } from "node:util";
 import { selectBackend } from "../src/backend/select.ts";
+import { quickConfig, r18Config } from "./spec.ts";
 import { buildStep } from "./steps.ts";
-import type { ArchConfig } from "../src/config.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -28,20 +29,18 @@ const { values } = parseArgs({
     threads: { type: "string" },
   },
 });
-const arch: ArchConfig = {
-  family: "resnet",
-  inputNorm: "imagenet",
-  norm: "batch",
-  depth: Number(values.depth) as 18 | 50,
-  width: Number(values.width),
-  stem: "imagenet",
-  inputSize: Number(values.size),
-};
 const batch = Number(values.batch), steps = Number(values.steps);
+const r18 = r18Config(quickConfig(), {
+  width: Number(values.width),
+  inputSize: Number(values.size),
+  batch,
+});
+const config = { ...r18, arch: { ...r18.arch, depth: Number(values.depth) as 18 | 50 } };
+const arch = config.arch;
 
 /** One timed run on the active backend (the step is shared with bench/byel_bench.ts). */
 async function measure(): Promise<{ stepMs: number[]; params: number }> {
-  const step = buildStep({ kind: "supervised", arch, batch });
+  const step = buildStep({ kind: "supervised", config });
   const stepMs: number[] = [];
   try {
     for (let s = 0; s <= steps; s++) {

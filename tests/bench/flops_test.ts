@@ -6,8 +6,8 @@ import {
   mlpFlops,
   resnetFlops,
   stepFlops,
+  vggFlops,
 } from "../../bench/flops.ts";
-import { formatTable } from "../../bench/compare.ts";
 import { simdModule } from "../../bench/simd_peak.ts";
 
 const R18 = {
@@ -46,6 +46,21 @@ Deno.test("resnetFlops() gives ResNet-18's published 1.82 GMACs at 224 px", () =
   assertEquals(resnetFlops({ ...R18, inputSize: 64 }), stem + layer1 + 3 * later); // 296,091,648
 });
 
+Deno.test("vggFlops() counts two 3x3 convs per stage, halving the side after each", () => {
+  // Width 0.25 at 48 px: 16, 32, 64, 128 channels at 48, 24, 12, 6 px.
+  const conv = (side: number, cin: number, cout: number) => 2 * side * side * 9 * cin * cout;
+  const byHand = conv(48, 3, 16) + conv(48, 16, 16) + conv(24, 16, 32) + conv(24, 32, 32) +
+    conv(12, 32, 64) + conv(12, 64, 64) + conv(6, 64, 128) + conv(6, 128, 128); // 60,383,232
+  assertEquals(vggFlops({ width: 0.25, inputSize: 48 }), byHand);
+  // An odd side drops its last row and column at the pool: 49 px gives 24 px after stage 1.
+  assertEquals(
+    vggFlops({ width: 0.25, inputSize: 49 }) - vggFlops({ width: 0.25, inputSize: 48 }),
+    conv(49, 3, 16) + conv(49, 16, 16) - conv(48, 3, 16) - conv(48, 16, 16),
+  );
+  const vgg = { ...R18, family: "vgg" as const, width: 0.25, inputSize: 48 };
+  assertEquals(stepFlops("inference", vgg), byHand + denseFlops(128, 6));
+});
+
 Deno.test("stepFlops() is 1x, 3x and ~8x the encoder for inference, supervised, byel", () => {
   const arch = { ...R18, inputSize: 64 };
   const enc = resnetFlops(arch);
@@ -63,38 +78,4 @@ Deno.test("simdModule() assembles valid WASM for mul+add", () => {
   ) => number;
   // Each of the 12 chains starts at i/16 and converges to a / (1 - m) = 1.
   assert(Math.abs(run(200_000) - 12) < 0.01);
-});
-
-Deno.test("formatTable() ends with one JSON line of rows with ratios", () => {
-  const lines = formatTable(
-    {
-      rows: [
-        { name: "byel/r18-w1/64", backend: "wasm", threads: 2, img_s: 10, gflop_s: 5 },
-        { name: "inference/r18-w1/64", backend: "wasm", threads: 2, img_s: 100 },
-        { name: "*", backend: "webgpu", error: "no adapter" },
-      ],
-      simd_peak_gflops_per_thread: { mul_add: 45, fma: null },
-    },
-    { rows: [{ name: "byel/r18-w1/64", img_s: 40 }] },
-  );
-  const last = JSON.parse(lines[lines.length - 1]);
-  assertEquals(last, {
-    rows: [
-      { name: "byel/r18-w1/64", backend: "wasm", byel_img_s: 10, torch_img_s: 40, ratio: 0.25 },
-      {
-        name: "inference/r18-w1/64",
-        backend: "wasm",
-        byel_img_s: 100,
-        torch_img_s: null,
-        ratio: null,
-      },
-    ],
-  });
-  assert(lines.some((l) => l.includes("webgpu: no adapter")));
-  // Without PyTorch every torch field is null.
-  const alone = JSON.parse(
-    formatTable({ rows: [{ name: "x", backend: "cpu", img_s: 1 }] }, null)
-      .pop()!,
-  );
-  assertEquals(alone.rows[0].torch_img_s, null);
 });
