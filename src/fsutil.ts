@@ -118,7 +118,9 @@ export async function ensureDir(dir: string, flag = "--out"): Promise<void> {
     return;
   } catch (e) {
     if (e instanceof UserError) throw e;
-    if (!(e instanceof Deno.errors.NotFound)) {
+    // No read permission for the folder: mkdir below asks for the write permission that an
+    // output folder needs (and names that flag when it is missing too).
+    if (!(e instanceof Deno.errors.NotFound) && !(e instanceof Deno.errors.NotCapable)) {
       throw new UserError(ioErrorLine(e, dir) ?? `${flag} ${dir}: ${(e as Error).message}`);
     }
   }

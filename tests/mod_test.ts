@@ -46,7 +46,9 @@ Deno.test("mod.ts imported from an http URL with no config starts wasm with read
   const dir = await Deno.makeTempDir({ prefix: "byel-url-" });
   try {
     const script = `
-      import { EMOTIONS, selectBackend, tf } from "http://127.0.0.1:${port}/mod.ts";
+      import { EMOTIONS, selectBackend, TFJS_VERSION } from "http://127.0.0.1:${port}/mod.ts";
+      import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+      if (TFJS_VERSION !== "4.22.0") throw new Error("TFJS_VERSION " + TFJS_VERSION);
       const info = await selectBackend({ backend: "wasm" });
       const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
       console.log(JSON.stringify({ n: EMOTIONS.length, backend: info.name, y: Array.from(y.dataSync()) }));
