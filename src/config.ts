@@ -39,6 +39,7 @@ export interface ArchConfig {
   /**
    * `resnet` (the recipe's) or `vgg`: four stages of two 3x3 conv + BatchNorm + ReLU and a 2x2
    * max-pool, full resolution in the first stage (see `src/model/vgg.ts`). @default "resnet"
+   * (quick: "vgg")
    */
   family: "resnet" | "vgg";
   /** ResNet depth: 18 (basic blocks) or 50 (bottlenecks); ignored by `vgg`. @default 50 (quick: 18) */
@@ -50,7 +51,7 @@ export interface ArchConfig {
    * stride-1 conv, no pool; for small inputs, 16x the activations). @default "imagenet"
    */
   stem: "imagenet" | "cifar";
-  /** Input side in pixels (images are resized to it). @default 128 (quick: 64) */
+  /** Input side in pixels (images are resized to it). @default 128 (quick: 48) */
   inputSize: number;
   /**
    * Feature normalisation of the `vgg` encoder: `batch` (BatchNorm everywhere) or `ibn`
@@ -72,7 +73,7 @@ export interface ArchConfig {
  * {@link SUPERVISED_AUGMENT}.
  */
 export interface AugmentConfig {
-  /** Random resized crop: area fraction range. @default [0.08, 1] (quick pretraining: [0.2, 1]) */
+  /** Random resized crop: area fraction range. @default [0.08, 1] (quick: {@link FACE_VIEWS}, {@link FACE_AUGMENT}) */
   cropScale: [number, number];
   /** Random resized crop: aspect-ratio range. @default [0.75, 1.3333] */
   cropRatio: [number, number];
@@ -110,15 +111,15 @@ export interface AugmentConfig {
 
 /** Self-supervised pretraining (BYEL / BYOL). Not used by `baseline`. */
 export interface PretrainConfig {
-  /** Passes over the training set (fractions allowed). @default 100 (quick: 0.5) */
+  /** Passes over the training set (fractions allowed). @default 100 (quick: 2) */
   epochs: number;
-  /** Images per optimizer step. @default 256 (quick: 64) */
+  /** Images per optimizer step. @default 256 (quick: 128) */
   batch: number;
   /** Images per forward/backward pass; gradients of batch/microBatch passes are summed. 0 = batch. @default 0 */
   microBatch: number;
-  /** The optimiser. @default "lars" */
+  /** The optimiser. @default "lars" (quick: "adam") */
   optimizer: OptimizerName;
-  /** Base learning rate. @default 0.2 (quick: 3) */
+  /** Base learning rate. @default 0.2 (quick: 2e-3) */
   lr: number;
   /** Weight decay (not on biases or BatchNorm). @default 1.5e-6 */
   weightDecay: number;
@@ -126,9 +127,9 @@ export interface PretrainConfig {
   momentum: number;
   /** LARS trust coefficient. @default 0.001 */
   trust: number;
-  /** Linear warm-up steps. @default 0 (quick: 10) */
+  /** Linear warm-up steps. @default 0 */
   warmupSteps: number;
-  /** Learning-rate schedule after warm-up. @default "constant" (quick: "cosine") */
+  /** Learning-rate schedule after warm-up. @default "constant" (quick: "onecycle") */
   schedule: ScheduleName;
   /** Target EMA decay. @default 0.99 */
   emaDecay: number;
@@ -140,21 +141,21 @@ export interface PretrainConfig {
   projectionDim: number;
   /** Weights of the loss terms: total = byol·w.byol + cls·w.cls + orth·w.orth. @default all 1 */
   lossWeights: { byol: number; cls: number; orth: number };
-  /** Augmentations of both views. @default RECIPE_AUGMENT */
+  /** Augmentations of both views. @default RECIPE_AUGMENT (quick: FACE_VIEWS) */
   augment: AugmentConfig;
 }
 
 /** Supervised stage: fine-tuning after pretraining, or the whole of `baseline`. */
 export interface FinetuneConfig {
-  /** Passes over the training set. `baseline` trains for pretrain.epochs + this. @default 100 (quick: 4) */
+  /** Passes over the training set. `baseline` trains for pretrain.epochs + this. @default 100 (quick: 3) */
   epochs: number;
-  /** Images per optimizer step. @default 256 (quick: 64) */
+  /** Images per optimizer step. @default 256 (quick: 128) */
   batch: number;
   /** 0 = batch. @default 0 */
   microBatch: number;
   /** The optimiser. @default "adam" */
   optimizer: OptimizerName;
-  /** Learning rate at the interval's end. @default 1e-4 (quick: 3e-4) */
+  /** Learning rate at the interval's end. @default 1e-4 (quick: 2e-3) */
   lr: number;
   /** Weight decay (weights only). @default 0 */
   weightDecay: number;
@@ -162,13 +163,13 @@ export interface FinetuneConfig {
   momentum: number;
   /** Warm-up steps. @default 0 */
   warmupSteps: number;
-  /** Learning-rate schedule. @default "constant" (quick: "cosine") */
+  /** Learning-rate schedule. @default "constant" (quick: "onecycle") */
   schedule: ScheduleName;
   /** Dropout rate before the linear head. @default 0.3 */
   dropout: number;
   /** Evaluate on the validation set every this many steps (0 = once per epoch). @default 0 */
   evalEvery: number;
-  /** Augmentations of the supervised stage. @default SUPERVISED_AUGMENT */
+  /** Augmentations of the supervised stage. @default SUPERVISED_AUGMENT (quick: FACE_AUGMENT) */
   augment: AugmentConfig;
 }
 
@@ -178,7 +179,7 @@ export interface DataConfig {
   train: string;
   /** `real` (the generator's real-like domain) or an ImageFolder directory. @default "real" */
   val: string;
-  /** Synthetic training images generated. @default 20000 */
+  /** Synthetic training images generated. @default 20000 (quick: 12000) */
   trainSize: number;
   /** Synthetic validation images generated. @default 1000 (quick: 600) */
   valSize: number;
@@ -321,48 +322,97 @@ export const PAPER: Config = {
 };
 
 /**
- * The `quick` preset (the default): a narrow ResNet-18 at 64 px sized to finish in under 15
- * minutes on a 2-core machine through WASM (measured on a quiet machine: BYEL pretraining ~56
- * images/s, the supervised stage ~150 images/s, 767 s in all). Deviations from the recipe, all
- * for the budget: a 1/4-width ResNet-18 at 64 px, 512-wide projector/predictor, half an epoch of
- * pretraining on 20,000 images and 4 epochs of fine-tuning (the supervised stage is what the
- * held-out score still gains most from: 10,000 images x (1 + 5) epochs ended with a fine-tune
- * loss of 1.63 and held-out macro F1 0.28; 20,000 x (0.5 + 4) reached 1.2 and 0.45); LARS at lr 3 (BYOL's large-batch rate) with warm-up and
- * cosine decay, since the recipe's 0.2 x trust 0.001 moves weights by 2e-4 of their norm per
- * step, too little for ~160 steps; crops down to 20% rather than 8% of a 64 px face; Adam 3e-4
- * (measured: at 1e-3 the supervised loss stayed at chance until the cosine decay brought the rate
- * below ~4e-4) with cosine decay for the short supervised stage.
+ * The supervised stage's augmentation in `quick`: mild geometric jitter that keeps the whole
+ * face (no crop that can drop the mouth or the eyes: zoom ±15%, shift ±10%, rotation ±10°,
+ * flips) and a little brightness and contrast. Measured on the real-photo dev sets (PyTorch
+ * probe and byel alike), random resized crops down to 20% of the area cost ~0.1 macro F1 here.
+ */
+export const FACE_AUGMENT: AugmentConfig = {
+  ...RECIPE_AUGMENT,
+  cropScale: [1, 1],
+  cropRatio: [1, 1],
+  zoom: [0.85, 1.15],
+  shift: 0.1,
+  rotation: 10,
+  jitterP: 1,
+  brightness: 0.15,
+  contrast: 0.3,
+  saturation: 0,
+  hue: 0,
+  grayscaleP: 0,
+  blurP: 0,
+};
+
+/**
+ * BYOL/BYEL views in `quick` that stay faces: crops of 60-100% of the area (the recipe's 8%
+ * can keep only a cheek), ratio 0.8-1.25, zoom ±10%, rotation ±10°, shift ±5%, and the recipe's
+ * colour, grayscale and blur at a strength a face survives.
+ */
+export const FACE_VIEWS: AugmentConfig = {
+  ...RECIPE_AUGMENT,
+  cropScale: [0.6, 1],
+  cropRatio: [0.8, 1.25],
+  zoom: [0.9, 1.1],
+  rotation: 10,
+  shift: 0.05,
+  jitterP: 0.8,
+  brightness: 0.4,
+  contrast: 0.4,
+  saturation: 0.4,
+  hue: 0.05,
+  grayscaleP: 0.2,
+  blurP: 0.2,
+  blurSigma: [0.5, 1.5],
+};
+
+/**
+ * The `quick` preset (the default): a small VGG-style network at 48 px, sized to finish in about
+ * 10 minutes on a 2-core machine through WASM, and chosen on real photographs (the dev sets'
+ * macro F1 over three seeds, see the README's results). Deviations from the recipe, all measured:
+ * - the network: four VGG stages of two 3x3 convolutions at width 0.25 (16-128 channels) on a
+ *   48 px face, not a ResNet-50 at 128 px: a ResNet-18 x0.25 with the ImageNet stem shrinks a
+ *   face to 12-16 px before its first block and read real faces ~0.1 macro F1 worse;
+ * - 12,000 faces, BYEL pretraining for 2 epochs then 3 of fine-tuning (the baseline trains
+ *   supervised for all 5), batch 128;
+ * - Adam with a one-cycle schedule to 2e-3 in both stages instead of LARS 0.2 x trust 0.001:
+ *   LARS moved a weight by ~0.3% of its norm per step, so in this budget BYEL's classifier never
+ *   left 2 ln 6; with Adam its loss falls well below that within the first epoch;
+ * - augmentations that keep the face: {@link FACE_VIEWS} for the two views, {@link FACE_AUGMENT}
+ *   for the supervised stage.
  */
 export const QUICK: Config = {
   ...PAPER,
+  method: "byel",
   arch: {
-    family: "resnet",
+    family: "vgg",
     depth: 18,
     width: 0.25,
     stem: "imagenet",
-    inputSize: 64,
+    inputSize: 48,
     inputNorm: "imagenet",
     norm: "batch",
   },
-  data: { ...PAPER.data, trainSize: 20000, valSize: 600 },
+  data: { ...PAPER.data, trainSize: 12000, valSize: 600 },
   pretrain: {
     ...PAPER.pretrain,
-    epochs: 0.5,
-    batch: 64,
-    lr: 3,
-    warmupSteps: 10,
-    schedule: "cosine",
+    epochs: 2,
+    batch: 128,
+    optimizer: "adam",
+    lr: 2e-3,
+    warmupSteps: 0,
+    schedule: "onecycle",
     hidden: 512,
     projectionDim: 256,
-    augment: { ...RECIPE_AUGMENT, cropScale: [0.2, 1] },
+    augment: FACE_VIEWS,
   },
   finetune: {
     ...PAPER.finetune,
-    epochs: 4,
-    batch: 64,
-    lr: 3e-4,
-    schedule: "cosine",
+    epochs: 3,
+    batch: 128,
+    lr: 2e-3,
+    schedule: "onecycle",
     evalEvery: 0,
+    augment: FACE_AUGMENT,
   },
   logEvery: 10,
   checkpointEvery: 50,

@@ -119,8 +119,13 @@ Deno.test("describeSpec() names network, batches and optimizers", () => {
       "arch.inputSize=48",
       "pretrain.batch=128",
       "pretrain.optimizer=adam",
+      "finetune.batch=64",
     ]),
   );
   assertEquals(describeSpec(vgg), "vgg-w0.25/48 ibn imagenet, batch 128/64, adam/adam");
-  assertEquals(describeSpec(spec).split(",")[0], "r18-w0.25/64 imagenet");
+  const resnet = benchSpec(
+    quickConfig(["arch.family=resnet", "arch.inputSize=64", "pretrain.optimizer=lars"]),
+  );
+  assertEquals(describeSpec(resnet).split(",")[0], "r18-w0.25/64 imagenet");
+  assertEquals(describeSpec(resnet).split(",").at(-1), " lars/adam");
 });
