@@ -75,3 +75,20 @@ Deno.test({
     }
   },
 });
+
+Deno.test("serveWeb() on a port in use: one line naming the port and --port", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    await assert.rejects(
+      serveWeb({ port, log: () => {} }),
+      (e: Error) => {
+        assert.equal(e.name, "UserError");
+        assert.equal(e.message, `port ${port} on 127.0.0.1 is in use; pass another --port`);
+        return true;
+      },
+    );
+  } finally {
+    taken.close();
+  }
+});
