@@ -74,19 +74,27 @@ Deno.test("load() reads a model from an http URL", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("load() reads the shipped model; models saved before arch.family/inputNorm load as ResNet + ImageNet", async () => {
+Deno.test("load() reads the shipped model (its config's arch); models saved before arch.family/inputNorm load as ResNet + ImageNet", async () => {
   const m = await load("models/byel-quick");
-  assert.equal(m.arch.family ?? "resnet", "resnet");
-  assert.ok(["imagenet", "image", "gray"].includes(m.arch.inputNorm));
-  const legacy = structuredClone(m.arch) as Partial<typeof m.arch>;
+  assert.deepEqual(m.arch, (m.metadata.config as typeof SMOKE).arch);
+  const x = tf.randomUniform([2, m.arch.inputSize, m.arch.inputSize, 3]) as tf.Tensor4D;
+  const p = m.probabilities(x);
+  const sums = tf.sum(p, 1).dataSync();
+  for (const v of sums) assert.ok(Math.abs(v - 1) < 1e-5, `row sums to ${v}`);
+  tf.dispose([x, p]);
+  m.dispose();
+  // A model written before those fields existed: a ResNet with neither in its topology.
+  const c = initClassifier(SMOKE);
+  const legacy = structuredClone(SMOKE.arch) as Partial<typeof SMOKE.arch>;
   delete legacy.family;
   delete legacy.inputNorm;
   const dir = await Deno.makeTempDir();
-  await saveModel(dir, m.params, { arch: legacy as typeof m.arch, metadata: m.metadata });
+  const meta = { config: SMOKE, method: "byel", backend: "cpu", seed: 0, version: "test" };
+  await saveModel(dir, c, { arch: legacy as typeof SMOKE.arch, metadata: meta });
   const old = await load(dir);
   assert.equal(old.arch.family, "resnet");
   assert.equal(old.arch.inputNorm, "imagenet");
-  m.dispose();
   old.dispose();
+  c.dispose();
   await Deno.remove(dir, { recursive: true });
 });
