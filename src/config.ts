@@ -366,9 +366,9 @@ export const FACE_VIEWS: AugmentConfig = {
 };
 
 /**
- * The `quick` preset (the default): a small VGG-style network at 48 px, sized to finish in about
- * 10 minutes on a 2-core machine through WASM, and chosen on real photographs (the dev sets'
- * macro F1 over three seeds, see the README's results). Deviations from the recipe, all measured:
+ * The `quick` preset (the default): a small VGG-style network at 48 px, chosen on real
+ * photographs (the dev sets' macro F1 over three seeds, see the README's results); on a 2-core
+ * machine through WASM it trains in ~5-6 minutes (the baseline) or ~11 (`--method byel`). Deviations from the recipe, all measured:
  * - the network: four VGG stages of two 3x3 convolutions at width 0.25 (16-128 channels) on a
  *   48 px face, not a ResNet-50 at 128 px: a ResNet-18 x0.25 with the ImageNet stem shrinks a
  *   face to 12-16 px before its first block and read real faces ~0.1 macro F1 worse;
