@@ -23,27 +23,21 @@ import { parseArgs } from "node:util";
 import {
   applyOverrides,
   type ArchConfig,
-  type AugmentConfig,
   type Config,
-  type OptimizerName,
+  type FinetuneConfig,
   QUICK,
   validateConfig,
 } from "../src/config.ts";
 import { UserError } from "../src/errors.ts";
 
-/** The settings of one stage that a benchmarked step depends on. */
-export interface StageSpec {
-  /** Images per optimizer step (pairs of views for BYEL). */
-  batch: number;
-  /** Images per forward/backward pass (0 = batch). */
-  microBatch: number;
-  optimizer: OptimizerName;
-  lr: number;
-  weightDecay: number;
-  momentum: number;
-  /** Augmentation of each view. */
-  augment: AugmentConfig;
-}
+/**
+ * The settings of one stage that a benchmarked step depends on: the fields both stages' configs
+ * share (`batch` counts pairs of views for BYEL; `augment` is each view's).
+ */
+export type StageSpec = Pick<
+  FinetuneConfig,
+  "batch" | "microBatch" | "optimizer" | "lr" | "weightDecay" | "momentum" | "augment"
+>;
 
 /** Everything the reference needs to build the steps of a config. */
 export interface BenchSpec {

@@ -23,6 +23,30 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 /** An ImageFolder of 40 px PNGs (resized by the readers), two per class, with folder aliases. */
+/** Starts `deno <args>` and reads its stdout until `until` matches (or it ends). */
+async function spawnUntil(args: string[], until: RegExp) {
+  const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
+    .spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let head = "";
+  while (!until.test(head)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    head += value;
+  }
+  return { child, reader, head };
+}
+
+/** The rest of a reader's text, to its end. */
+async function readRest(reader: ReadableStreamDefaultReader<string>): Promise<string> {
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += value;
+  }
+}
+
 async function writeFolder(root: string): Promise<string[]> {
   const faces = new SyntheticFaces({ domain: "real", seed: 5, size: 40, length: 12 });
   const b = await faces.batch([...Array(12).keys()]);
@@ -237,21 +261,10 @@ Deno.test({
       "--out",
       `${root}/run`,
     ];
-    const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
-      .spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!/pretrain step +2\//.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
+    const { child, reader, head } = await spawnUntil(args, /pretrain step +2\//);
+    let text = head;
     child.kill("SIGINT");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
+    text += await readRest(reader);
     const status = await child.status;
     await child.stderr.cancel();
     assert.equal(status.code, 130, text);
@@ -295,24 +308,13 @@ Deno.test({
       "--out",
       `${root}/run`,
     ];
-    const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "piped" })
-      .spawn();
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!/pretrain step +2\//.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
+    const { child, reader, head } = await spawnUntil(args, /pretrain step +2\//);
+    let text = head;
     child.kill("SIGINT");
     await new Promise((r) => setTimeout(r, 100));
     const t0 = performance.now();
     child.kill("SIGINT");
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
+    text += await readRest(reader);
     const status = await child.status;
     const waited = performance.now() - t0;
     await child.stderr.cancel();
