@@ -22,7 +22,7 @@ async function npmCache(): Promise<string> {
   return JSON.parse(new TextDecoder().decode(out.stdout)).npmCache;
 }
 
-Deno.test("mod.ts imported from an http URL with no config starts wasm with read access to its .wasm files only", async () => {
+Deno.test("mod.ts imported from an http URL with no config starts wasm with read access to its .wasm files only, and its face worker", async () => {
   const wasmDir = join(
     await npmCache(),
     "registry.npmjs.org/@tensorflow/tfjs-backend-wasm/4.22.0/dist",
@@ -46,12 +46,16 @@ Deno.test("mod.ts imported from an http URL with no config starts wasm with read
   const dir = await Deno.makeTempDir({ prefix: "byel-url-" });
   try {
     const script = `
-      import { EMOTIONS, selectBackend, TFJS_VERSION } from "http://127.0.0.1:${port}/mod.ts";
+      import { EMOTIONS, FaceStage, selectBackend, TFJS_VERSION } from "http://127.0.0.1:${port}/mod.ts";
       import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
       if (TFJS_VERSION !== "4.22.0") throw new Error("TFJS_VERSION " + TFJS_VERSION);
       const info = await selectBackend({ backend: "wasm" });
       const y = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
-      console.log(JSON.stringify({ n: EMOTIONS.length, backend: info.name, y: Array.from(y.dataSync()) }));
+      const stage = await FaceStage.load();
+      const [face] = await stage.faces({ width: 40, height: 40, data: new Uint8Array(4800) }, { size: 16 });
+      stage.dispose();
+      console.error(stage.where);
+      console.log(JSON.stringify({ n: EMOTIONS.length, backend: info.name, y: Array.from(y.dataSync()), face: face.source }));
     `;
     await Deno.writeTextFile(join(dir, "main.ts"), script);
     const out = await new Deno.Command(Deno.execPath(), {
@@ -62,6 +66,7 @@ Deno.test("mod.ts imported from an http URL with no config starts wasm with read
         "--quiet",
         `--allow-import=127.0.0.1:${port}`,
         `--allow-read=${wasmDir}`,
+        `--allow-net=127.0.0.1:${port}`, // the face models, fetched beside mod.ts
         "main.ts",
       ],
       cwd: dir,
@@ -72,7 +77,8 @@ Deno.test("mod.ts imported from an http URL with no config starts wasm with read
     const stderr = new TextDecoder().decode(out.stderr);
     assert.equal(out.code, 0, `child failed:\n${stderr}`);
     const last = JSON.parse(stdout.trim().split("\n").at(-1)!);
-    assert.deepEqual(last, { n: 6, backend: "wasm", y: [17, 39] });
+    assert.deepEqual(last, { n: 6, backend: "wasm", y: [17, 39], face: "fallback" });
+    assert.match(stderr, /^worker \(wasm, \d threads?\)$/m); // the face worker loads from the URL
   } finally {
     ac.abort();
     await server.finished;

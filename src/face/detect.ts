@@ -123,7 +123,8 @@ export const MESH_INDEX = {
 } as const;
 
 /**
- * Runs the detector; returns logits [896] and regressors [896 x 16], anchors in the order of
+ * Runs the detector on `[n, size, size, 3]`; returns logits `[n * 896]` and regressors
+ * `[n * 896, 16]` (image-major), anchors in the order of
  * {@link blazefaceAnchors} (stride size/16 with 2 per cell first, then stride size/8 with 6).
  * Handles the single-output [1, 896, 17] models and the four-output ones (scores and
  * regressors per anchor layer; the larger layer first).
@@ -131,6 +132,7 @@ export const MESH_INDEX = {
 function _runDetector(model: GraphModel, x: Tensor): [Tensor, Tensor] {
   const res = model.execute(x);
   const outs = Array.isArray(res) ? res : [res];
+  const batch = x.shape[0];
   const one = outs.find((t) => t.shape[t.shape.length - 1] === 17);
   if (one) {
     const b = tf.reshape(one, [-1, 17]);
@@ -139,9 +141,10 @@ function _runDetector(model: GraphModel, x: Tensor): [Tensor, Tensor] {
   const byAnchors = (d: number) =>
     outs.filter((t) => t.shape[t.shape.length - 1] === d).sort((p, q) => q.shape[1]! - p.shape[1]!);
   const s = byAnchors(1), r = byAnchors(16);
+  // per image: the larger anchor layer's rows, then the smaller's
   return [
-    tf.concat(s.map((t) => tf.reshape(t, [-1]))),
-    tf.concat(r.map((t) => tf.reshape(t, [-1, 16]))),
+    tf.reshape(tf.concat(s.map((t) => tf.reshape(t, [batch, -1])), 1), [-1]),
+    tf.reshape(tf.concat(r.map((t) => tf.reshape(t, [batch, -1, 16])), 1), [-1, 16]),
   ];
 }
 
@@ -206,45 +209,65 @@ export function decodeBlazeface(
   return out;
 }
 
-/** Runs BlazeFace on `img` placed in a square canvas `pad` x its long side. */
-async function _detect(
+/**
+ * Runs BlazeFace once on a batch: each image placed in a square canvas `pad` x its long side,
+ * all of them in one `[n, size, size, 3]` input (one pass of the graph's ~120 kernels for the
+ * batch instead of one per photo).
+ */
+async function _detectBatch(
   models: FaceModels,
-  img: RgbInput,
+  imgs: readonly RgbInput[],
   pad: number,
   border: "edge" | "mean",
   minScore: number,
   iou: number,
-): Promise<{ dets: _Det[]; toSrc: Affine }> {
-  const S = pad * Math.max(img.width, img.height);
-  const n = models.size;
-  const toSrc: Affine = [S / n, 0, img.width / 2 - S / 2, 0, S / n, img.height / 2 - S / 2];
-  const u = unitScale(img);
-  const input = warpAffine(img, toSrc, n, n, {
-    scale: 2 * u,
-    offset: -1,
-    border: border === "edge" ? "edge" : meanColour(img),
+): Promise<{ dets: _Det[]; toSrc: Affine }[]> {
+  const n = models.size, px = n * n * 3, anchors = models.anchors.length / 2;
+  const input = new Float32Array(imgs.length * px);
+  const toSrc = imgs.map((img, i): Affine => {
+    const S = pad * Math.max(img.width, img.height);
+    const m: Affine = [S / n, 0, img.width / 2 - S / 2, 0, S / n, img.height / 2 - S / 2];
+    const u = unitScale(img);
+    warpAffine(img, m, n, n, {
+      scale: 2 * u,
+      offset: -1,
+      border: border === "edge" ? "edge" : meanColour(img),
+    }, input.subarray(i * px, (i + 1) * px));
+    return m;
   });
   const outs = tf.tidy(() => {
-    const x = tf.tensor4d(input, [1, n, n, 3]);
+    const x = tf.tensor4d(input, [imgs.length, n, n, 3]);
     return _runDetector(models.detector, x);
   });
   const [logits, reg] = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
   tf.dispose(outs);
-  return { dets: decodeBlazeface(logits, reg, models.anchors, minScore, iou), toSrc };
+  return toSrc.map((m, i) => ({
+    dets: decodeBlazeface(
+      logits.subarray(i * anchors, (i + 1) * anchors),
+      reg.subarray(i * anchors * 16, (i + 1) * anchors * 16),
+      models.anchors,
+      minScore,
+      iou,
+    ),
+    toSrc: m,
+  }));
 }
 
-/** Runs FaceMesh on square ROIs; returns per ROI the 468x3 mesh in source pixels and a score. */
+/**
+ * Runs FaceMesh once on every square ROI of a batch (each of its own image); returns per ROI the
+ * 468 x 3 mesh in its image's pixels and a score.
+ */
 async function _mesh(
   models: FaceModels,
-  img: RgbInput,
-  rois: { centre: Point; extent: number; phi: number }[],
+  rois: { img: RgbInput; centre: Point; extent: number; phi: number }[],
 ): Promise<{ mesh: Float32Array; score: number }[]> {
   if (rois.length === 0) return [];
   const n = MESH_SIZE, px = n * n * 3;
   const input = new Float32Array(rois.length * px);
   const maps = rois.map((r) => roiAffine(r.centre, r.extent, r.phi, n));
-  const u = unitScale(img);
-  maps.forEach((m, i) => warpAffine(img, m, n, n, { scale: u }, input.subarray(i * px)));
+  maps.forEach((m, i) =>
+    warpAffine(rois[i].img, m, n, n, { scale: unitScale(rois[i].img) }, input.subarray(i * px))
+  );
   const outs = tf.tidy(() => {
     const x = tf.tensor4d(input, [rois.length, n, n, 3]);
     return models.mesh.execute(x, ["Identity_2:0", "Identity_1:0"]) as Tensor[];
@@ -299,6 +322,61 @@ export async function detectFaces(
   img: RgbInput,
   opts: DetectOptions = {},
 ): Promise<Face[]> {
+  return (await detectFacesBatch(models, [img], opts))[0];
+}
+
+/** The detector's candidate as a {@link Face} in its image's pixels (landmarks from keypoints). */
+function _candidate(d: _Det, toSrc: Affine, pad: number): Face {
+  const [x0, y0] = applyAffine(toSrc, [d.box[0], d.box[1]]);
+  const [x1, y1] = applyAffine(toSrc, [d.box[2], d.box[3]]);
+  const kps: Point[] = [];
+  for (let k = 0; k < 6; k++) kps.push(applyAffine(toSrc, [d.kp[2 * k], d.kp[2 * k + 1]]));
+  // keypoint 0 is the image-left eye, 1 the image-right eye (checked on upright faces)
+  return {
+    box: [x0, y0, x1 - x0, y1 - y0],
+    score: d.score,
+    keypoints: kps,
+    landmarks: {
+      leftEye: kps[0],
+      rightEye: kps[1],
+      nose: kps[2],
+      // the detector has only the mouth centre; corners are a guess without the mesh
+      mouthLeft: [kps[3][0] - 0.3 * (kps[1][0] - kps[0][0]), kps[3][1]],
+      mouthRight: [kps[3][0] + 0.3 * (kps[1][0] - kps[0][0]), kps[3][1]],
+    },
+    source: "detector",
+    pad,
+  };
+}
+
+/** Puts the mesh's landmarks and box on a candidate. */
+function _withMesh(f: Face, r: { mesh: Float32Array; score: number }): void {
+  f.mesh = r.mesh;
+  f.meshScore = r.score;
+  f.landmarks = meshLandmarks(r.mesh);
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let p = 0; p < 468; p++) {
+    const x = r.mesh[p * 3], y = r.mesh[p * 3 + 1];
+    x0 = Math.min(x0, x), x1 = Math.max(x1, x), y0 = Math.min(y0, y), y1 = Math.max(y1, y);
+  }
+  f.box = [x0, y0, x1 - x0, y1 - y0];
+}
+
+/**
+ * Detects the faces of several images at once: the detector runs once per padding level on
+ * every image that has no face yet, and FaceMesh once on all their candidates, so a batch pays
+ * the models' per-kernel overhead once (and a threaded backend has work to split). Each image's
+ * result is what {@link detectFaces} gives for it alone.
+ *
+ * @param models from {@link loadFaceModels}
+ * @param imgs RGB images (Uint8 0..255 or Float32 0..1)
+ * @returns per image, its faces, best first
+ */
+export async function detectFacesBatch(
+  models: FaceModels,
+  imgs: readonly RgbInput[],
+  opts: DetectOptions = {},
+): Promise<Face[][]> {
   const maxFaces = opts.maxFaces ?? 1, minScore = opts.minScore ?? 0.5, iou = opts.iou ?? 0.3;
   const border = opts.border ?? "mean", useMesh = opts.mesh ?? true;
   const minMesh = opts.minMeshScore ?? 0.5;
@@ -307,67 +385,46 @@ export async function detectFaces(
     : Array.isArray(opts.pad)
     ? opts.pad
     : [opts.pad];
-  let faces: Face[] = [];
+  const result: Face[][] = imgs.map(() => []);
+  let todo = imgs.map((_, i) => i);
   for (const pad of pads) {
-    const { dets, toSrc } = await _detect(models, img, pad, border, minScore, iou);
-    const top = dets.slice(0, maxFaces);
-    const cand: Face[] = top.map((d) => {
-      const [x0, y0] = applyAffine(toSrc, [d.box[0], d.box[1]]);
-      const [x1, y1] = applyAffine(toSrc, [d.box[2], d.box[3]]);
-      const kps: Point[] = [];
-      for (let k = 0; k < 6; k++) kps.push(applyAffine(toSrc, [d.kp[2 * k], d.kp[2 * k + 1]]));
-      // keypoint 0 is the image-left eye, 1 the image-right eye (checked on upright faces)
-      return {
-        box: [x0, y0, x1 - x0, y1 - y0],
-        score: d.score,
-        keypoints: kps,
-        landmarks: {
-          leftEye: kps[0],
-          rightEye: kps[1],
-          nose: kps[2],
-          // the detector has only the mouth centre; corners are a guess without the mesh
-          mouthLeft: [kps[3][0] - 0.3 * (kps[1][0] - kps[0][0]), kps[3][1]],
-          mouthRight: [kps[3][0] + 0.3 * (kps[1][0] - kps[0][0]), kps[3][1]],
-        },
-        source: "detector",
-        pad,
-      };
-    });
-    if (useMesh && cand.length) {
-      const rois = cand.map((f) => {
-        const [l, r] = f.keypoints;
-        return {
-          centre: [f.box[0] + f.box[2] / 2, f.box[1] + f.box[3] / 2] as Point,
-          extent: Math.max(f.box[2], f.box[3]) * MESH_ROI_SCALE,
-          phi: Math.atan2(r[1] - l[1], r[0] - l[0]),
-        };
-      });
-      const res = await _mesh(models, img, rois);
-      res.forEach((r, i) => {
-        const f = cand[i];
-        f.mesh = r.mesh;
-        f.meshScore = r.score;
-        f.landmarks = meshLandmarks(r.mesh);
-        let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-        for (let p = 0; p < 468; p++) {
-          const x = r.mesh[p * 3], y = r.mesh[p * 3 + 1];
-          x0 = Math.min(x0, x), x1 = Math.max(x1, x), y0 = Math.min(y0, y), y1 = Math.max(y1, y);
-        }
-        f.box = [x0, y0, x1 - x0, y1 - y0];
-      });
+    if (todo.length === 0) break;
+    const found = await _detectBatch(models, todo.map((i) => imgs[i]), pad, border, minScore, iou);
+    const cands = found.map(({ dets, toSrc }) =>
+      dets.slice(0, maxFaces).map((d) => _candidate(d, toSrc, pad))
+    );
+    if (useMesh) {
+      const owners: Face[] = [];
+      const rois = cands.flatMap((fs, k) =>
+        fs.map((f) => {
+          owners.push(f);
+          const [l, r] = f.keypoints;
+          return {
+            img: imgs[todo[k]],
+            centre: [f.box[0] + f.box[2] / 2, f.box[1] + f.box[3] / 2] as Point,
+            extent: Math.max(f.box[2], f.box[3]) * MESH_ROI_SCALE,
+            phi: Math.atan2(r[1] - l[1], r[0] - l[0]),
+          };
+        })
+      );
+      (await _mesh(models, rois)).forEach((r, j) => _withMesh(owners[j], r));
     }
-    faces = cand.filter((f) => f.meshScore === undefined || f.meshScore >= minMesh);
-    if (faces.length) break;
+    cands.forEach((fs, k) => {
+      result[todo[k]] = fs.filter((f) => f.meshScore === undefined || f.meshScore >= minMesh);
+    });
+    todo = todo.filter((i) => result[i].length === 0);
   }
-  if (faces.length === 0 && (opts.fallback ?? true)) {
-    const side = Math.min(img.width, img.height);
-    faces = [{
-      box: [(img.width - side) / 2, (img.height - side) / 2, side, side],
-      score: 0,
-      landmarks: canonicalLandmarks(img.width, img.height),
-      keypoints: [],
-      source: "fallback",
-    }];
+  if (opts.fallback ?? true) {
+    for (const i of todo) {
+      const img = imgs[i], side = Math.min(img.width, img.height);
+      result[i] = [{
+        box: [(img.width - side) / 2, (img.height - side) / 2, side, side],
+        score: 0,
+        landmarks: canonicalLandmarks(img.width, img.height),
+        keypoints: [],
+        source: "fallback",
+      }];
+    }
   }
-  return faces;
+  return result;
 }

@@ -73,6 +73,10 @@ export function warpAffine(
     for (let sx = 0; sx < k; sx++) offs.push((sx + 0.5) / k, (sy + 0.5) / k);
   }
   const nt = k * k;
+  if (nt === 1) {
+    _warpBilinear(src, m, dw, dh, scale, offset, constant ? [br, bg, bb] : undefined, out);
+    return out;
+  }
   let o = 0;
   for (let y = 0; y < dh; y++) {
     for (let x = 0; x < dw; x++) {
@@ -106,6 +110,55 @@ export function warpAffine(
     }
   }
   return out;
+}
+
+/**
+ * {@link warpAffine}'s one-tap case (no supersampling: the map does not shrink by more than 2x,
+ * which is every warp of a face ROI and most detector inputs), with the source position stepped
+ * along each row instead of recomputed: the same samples, about twice as fast.
+ */
+function _warpBilinear(
+  src: RgbInput,
+  m: Affine,
+  dw: number,
+  dh: number,
+  scale: number,
+  offset: number,
+  border: [number, number, number] | undefined,
+  out: Float32Array,
+): void {
+  const { width: W, height: H, data } = src;
+  const [a, b, c, d, e, f] = m;
+  const W1 = W - 1, H1 = H - 1, row = W * 3;
+  const br = border ? border[0] * scale + offset : 0;
+  const bg = border ? border[1] * scale + offset : 0;
+  const bb = border ? border[2] * scale + offset : 0;
+  let o = 0;
+  for (let y = 0; y < dh; y++) {
+    // index-space source coordinates of pixel (0, y)'s centre; each x step adds (a, d)
+    let u = 0.5 * a + (y + 0.5) * b + c - 0.5, v = 0.5 * d + (y + 0.5) * e + f - 0.5;
+    for (let x = 0; x < dw; x++, u += a, v += d) {
+      if (border && (u < -0.5 || v < -0.5 || u > W - 0.5 || v > H - 0.5)) {
+        out[o++] = br, out[o++] = bg, out[o++] = bb;
+        continue;
+      }
+      let x0 = Math.floor(u), y0 = Math.floor(v);
+      let fx = u - x0, fy = v - y0;
+      let dx = 3, dy = row;
+      if (x0 < 0) x0 = 0, fx = 0, dx = 0;
+      else if (x0 >= W1) x0 = W1, fx = 0, dx = 0;
+      if (y0 < 0) y0 = 0, fy = 0, dy = 0;
+      else if (y0 >= H1) y0 = H1, fy = 0, dy = 0;
+      const p = (y0 * W + x0) * 3, q = p + dy, p1 = p + dx, q1 = q + dx;
+      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+      out[o++] = (data[p] * w00 + data[p1] * w01 + data[q] * w10 + data[q1] * w11) * scale +
+        offset;
+      out[o++] = (data[p + 1] * w00 + data[p1 + 1] * w01 + data[q + 1] * w10 +
+            data[q1 + 1] * w11) * scale + offset;
+      out[o++] = (data[p + 2] * w00 + data[p1 + 2] * w01 + data[q + 2] * w10 +
+            data[q1 + 2] * w11) * scale + offset;
+    }
+  }
 }
 
 /** @returns `m` applied to `p` */

@@ -1,17 +1,19 @@
 /**
- * The face stage in a worker of its own (see {@link FaceStage.load}): its own tfjs on
- * single-threaded SIMD WebAssembly, so the detector's and FaceMesh's many small kernels do not
- * pay for the main thread's threaded WASM pool (measured: 27 ms per photo on one thread against
- * 133 ms on the 2-thread pool while another job ran), and detection runs beside the classifier.
+ * The face stage in a worker of its own (see {@link FaceStage.load}): its own tfjs on SIMD
+ * WebAssembly, apart from the classifier's backend, with as many threads as it is told
+ * (`FACE_THREADS` by default: batches of photos gain from a pool, a single photo's many small
+ * kernels do not, and a pool that competes with a running job is far slower: 27 ms per photo on
+ * one thread against 133 ms on two, measured while a training ran).
  *
- * Messages: `{ kind: "load", base }` -> `{ kind: "ready", backend }`; `{ kind: "faces", id,
- * image: { width, height, data }, opts }` -> `{ id, faces }` (crops transferred).
+ * Messages: `{ kind: "load", base, threads }` -> `{ kind: "ready", backend, threads }`;
+ * `{ kind: "faces", id, images: [{ width, height, data }], opts }` -> `{ id, faces }` (one list
+ * per image; crops transferred).
  *
  * @module
  */
 import { selectBackend } from "../backend/select.ts";
 import { alignFace } from "./align.ts";
-import { detectFaces, type DetectOptions } from "./detect.ts";
+import { detectFacesBatch, type DetectOptions } from "./detect.ts";
 import { type FaceModels, loadFaceModels } from "./models.ts";
 import type { RgbInput } from "./warp.ts";
 
@@ -24,22 +26,25 @@ let _models: FaceModels | undefined;
 
 _self.onmessage = async (e: MessageEvent) => {
   const m = e.data as
-    | { kind: "load"; base: string }
-    | { kind: "faces"; id: number; image: RgbInput; opts: DetectOptions & { size: number } };
+    | { kind: "load"; base: string; threads: number }
+    | { kind: "faces"; id: number; images: RgbInput[]; opts: DetectOptions & { size: number } };
   try {
     if (m.kind === "load") {
-      const info = await selectBackend({ backend: "wasm", threads: 1 }).catch(() =>
+      const info = await selectBackend({ backend: "wasm", threads: m.threads }).catch(() =>
         selectBackend({ backend: "cpu" })
       );
       _models = await loadFaceModels(m.base);
-      _self.postMessage({ kind: "ready", backend: info.name });
+      _self.postMessage({ kind: "ready", backend: info.name, threads: info.threads });
       return;
     }
-    const faces = (await detectFaces(_models!, m.image, m.opts)).map((f) => ({
-      ...f,
-      crop: alignFace(m.image, f.landmarks, m.opts.size).data,
-    }));
-    _self.postMessage({ id: m.id, faces }, faces.map((f) => f.crop.buffer as ArrayBuffer));
+    const found = await detectFacesBatch(_models!, m.images, m.opts);
+    const faces = found.map((fs, i) =>
+      fs.map((f) => ({ ...f, crop: alignFace(m.images[i], f.landmarks, m.opts.size).data }))
+    );
+    _self.postMessage(
+      { id: m.id, faces },
+      faces.flat().map((f) => f.crop.buffer as ArrayBuffer),
+    );
   } catch (err) {
     const message = (err as Error).message ?? String(err);
     _self.postMessage(

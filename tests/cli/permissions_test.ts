@@ -8,9 +8,12 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  perms = ["-P"],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "--no-prompt", "cli.ts", ...args],
+    args: ["run", ...perms, "--no-prompt", "cli.ts", ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -56,4 +59,34 @@ Deno.test("cli.ts under -P refuses a write outside runs/ with one line naming --
   assert.ok(!lines[0].includes(".tmp-"), lines[0]);
   await assert.rejects(Deno.stat(outside));
   await Deno.remove(join(outside, ".."), { recursive: true });
+});
+
+Deno.test("eval --data finds faces under -P (the face worker may load), and in this thread under a narrower --allow-read", async () => {
+  const rel = `runs/test-perm-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    const r = await cli(["synth", "--out", rel, "--count", "6", "--size", "96"]);
+    assert.equal(r.code, 0, r.stderr);
+    const wide = await cli(["eval", "--data", rel]);
+    assert.equal(wide.code, 0, wide.stderr);
+    assert.match(
+      wide.stdout,
+      /faces: \d+ of 6 images.*; face stage in worker \(wasm, \d threads?\)/,
+    );
+    // without ./src the worker's module may not be read: the stage runs here, no stray error
+    const narrow = await cli(["eval", "--data", rel], [
+      "--allow-read=./node_modules,./models,./runs",
+      "--allow-write=./runs",
+    ]);
+    assert.equal(narrow.code, 0, narrow.stderr);
+    assert.match(
+      narrow.stdout,
+      /face stage in this thread \(no read access to file:.*worker\.ts\)/,
+    );
+    assert.deepEqual(ourLines(narrow.stderr), [], narrow.stderr);
+    const macro = (out: string) => out.match(/macro F1 ([\d.]+)/)?.[1];
+    assert.ok(macro(wide.stdout) !== undefined, wide.stdout);
+    assert.equal(macro(narrow.stdout), macro(wide.stdout)); // the same faces either way
+  } finally {
+    await Deno.remove(join(ROOT, rel), { recursive: true }).catch(() => {});
+  }
 });

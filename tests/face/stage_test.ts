@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodePng } from "../../src/data/synth/sheet.ts";
-import { FaceDecoder, FaceStage, parseFaceMode } from "../../src/face/stage.ts";
+import { FACE_BATCH, FaceDecoder, FaceStage, parseFaceMode } from "../../src/face/stage.ts";
 import { frontalFace, place, similarity } from "../_helpers/faces.ts";
 import { UserError } from "../../src/errors.ts";
 
@@ -50,6 +50,91 @@ Deno.test("FaceDecoder reads an image with no face whole, and counts it", async 
     assert.deepEqual(r.failures.map((f) => f?.reason ?? null), [null, null, "unreadable"]);
     assert.equal(r.pixels.length, 3 * 48 * 48 * 3);
     assert.ok(r.pixels.subarray(0, 48 * 48 * 3).some((v) => v > 0)); // the fallback kept the image
+  } finally {
+    stage.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("facesBatch() gives each photo of a mixed batch what faces() gives it alone", async () => {
+  const stage = await FaceStage.load();
+  try {
+    const a = frontalFace(7).img, b = frontalFace(8, 96).img;
+    const one = place(a, similarity(a, { deg: -8, k: 1, cx: 100, cy: 90 }), 200, 180);
+    const left = place(a, similarity(a, { deg: 0, k: 1, cx: 80, cy: 80 }), 160, 160);
+    const right = place(b, similarity(b, { deg: 6, k: 1.2, cx: 80, cy: 80 }), 160, 160);
+    const two = new Float32Array(320 * 160 * 3);
+    for (let y = 0; y < 160; y++) {
+      two.set(left.data.subarray(y * 480, (y + 1) * 480), y * 960);
+      two.set(right.data.subarray(y * 480, (y + 1) * 480), y * 960 + 480);
+    }
+    const noise = new Float32Array(64 * 64 * 3).map((_, i) =>
+      (Math.sin(i * 78.233) * 4375.85) % 1 * 0.5 + 0.5
+    );
+    // a uint8 tight crop (found only once padded) among float photos
+    const tight = {
+      width: 96,
+      height: 96,
+      data: Uint8Array.from(b.data, (v) => Math.round(v * 255)),
+    };
+    const photos = [one, { width: 320, height: 160, data: two }, {
+      width: 64,
+      height: 64,
+      data: noise,
+    }, tight];
+    const opts = { size: 32, maxFaces: 4 };
+    const batched = await stage.facesBatch(photos, opts);
+    assert.deepEqual(batched.map((fs) => fs.length), [1, 2, 1, 1]);
+    assert.deepEqual(batched.map((fs) => fs[0].source), [
+      "detector",
+      "detector",
+      "fallback",
+      "detector",
+    ]);
+    for (const [i, p] of photos.entries()) {
+      const alone = await stage.faces(p, opts);
+      assert.equal(alone.length, batched[i].length);
+      alone.forEach((f, k) => {
+        const g = batched[i][k];
+        assert.equal(g.pad, f.pad);
+        for (let t = 0; t < 4; t++) {
+          assert.ok(Math.abs(g.box[t] - f.box[t]) < 0.05, `${i}: ${g.box} vs ${f.box}`);
+        }
+        let d = 0;
+        for (let c = 0; c < f.crop.length; c++) d = Math.max(d, Math.abs(g.crop[c] - f.crop[c]));
+        assert.ok(d < 2e-3, `photo ${i} face ${k}: crops differ by ${d}`);
+      });
+    }
+    assert.deepEqual(await stage.facesBatch([], opts), []);
+  } finally {
+    stage.dispose();
+  }
+});
+
+Deno.test("FaceDecoder keeps every file in its place across batches, bad files between", async () => {
+  const stage = await FaceStage.load();
+  const dir = await Deno.makeTempDir({ prefix: "byel_face_" });
+  try {
+    const paths: string[] = [];
+    for (let k = 0; k < FACE_BATCH + 3; k++) {
+      const path = `${dir}/f${k}.png`;
+      if (k % 7 === 3) await Deno.writeFile(path, new TextEncoder().encode("not a png"));
+      else await Deno.writeFile(path, encodePng(frontalFace(20 + k, 64).img.data, 64));
+      paths.push(path);
+    }
+    const dec = new FaceDecoder(stage);
+    const all = await dec.decodeFiles(paths, 24);
+    const per = 24 * 24 * 3;
+    for (const [k, path] of paths.entries()) {
+      const alone = await new FaceDecoder(stage).decodeFiles([path], 24);
+      assert.deepEqual(all.failures[k]?.reason ?? null, alone.failures[0]?.reason ?? null, path);
+      const got = all.pixels.subarray(k * per, (k + 1) * per);
+      let d = 0;
+      for (let c = 0; c < per; c++) d = Math.max(d, Math.abs(got[c] - alone.pixels[c]));
+      assert.ok(d <= 1, `${path}: differs by ${d} from decoding it alone`);
+    }
+    assert.equal(all.failures.filter((f) => f).length, 3);
+    assert.equal(dec.counts.images, FACE_BATCH);
   } finally {
     stage.dispose();
     await Deno.remove(dir, { recursive: true });
