@@ -238,7 +238,8 @@ export {
   targetForward,
 } from "./src/model/networks.ts";
 
-// Evaluation: the challenge metric, photos, dev sets, test-time adaptation, reports.
+// Evaluation: the challenge metric, photos, dev sets, test-time adaptation and augmentation,
+// reports.
 export {
   type ClassScores,
   computeMetrics,
@@ -267,4 +268,13 @@ export {
   scoreDevsets,
 } from "./src/eval/devsets.ts";
 export { adaptBatchNorm, type AdaptResult } from "./src/eval/adapt.ts";
+export {
+  DEFAULT_TTA,
+  parseTta,
+  type Tta,
+  TTA_SCALES,
+  ttaProbabilities,
+  TTAS,
+  ttaViews,
+} from "./src/eval/tta.ts";
 export { type EvalRow, type LossRow, renderReport } from "./src/eval/report.ts";

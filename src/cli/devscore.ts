@@ -9,6 +9,7 @@ import { describeBackend, selectBackend } from "../backend/select.ts";
 import { writeFileAtomic } from "../fsutil.ts";
 import { DEFAULT_DEVSETS, findDevsets, formatDevsetTable, scoreDevsets } from "../eval/devsets.ts";
 import { FaceStage, parseFaceMode } from "../face/stage.ts";
+import { parseTta } from "../eval/tta.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
 import { backendFlag, intFlag, MODEL_FLAG_HELP, modelFlag } from "./flags.ts";
@@ -26,6 +27,8 @@ ${MODEL_FLAG_HELP}
   --face MODE       detect (default: find, align and crop each face) or none (whole image)
   --adapt           re-estimate BatchNorm statistics on each set's own images before scoring it
                     (test-time adaptation: label-free but transductive; off by default)
+  --tta MODE        scales (default: the mean over the crop and its mirror at 100/90/80% of its
+                    side) or none (the crop alone); test-time augmentation, one image at a time
   --json            print one JSON object instead of the table
   --out FILE        also write the JSON there
   --backend NAME    auto (default), webgpu, wasm, cpu
@@ -45,6 +48,7 @@ export const command: Command = {
         only: { type: "string" },
         face: { type: "string" },
         adapt: { type: "boolean" },
+        tta: { type: "string" },
         json: { type: "boolean" },
         out: { type: "string" },
         backend: { type: "string" },
@@ -54,6 +58,7 @@ export const command: Command = {
     });
     const modelPath = modelFlag(values.model);
     const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
+    const tta = parseTta(values.tta);
     const faceMode = parseFaceMode(values.face);
     const root = values.devsets ?? DEFAULT_DEVSETS;
     const sets = await findDevsets(root);
@@ -72,6 +77,7 @@ export const command: Command = {
         batch,
         face,
         adapt: values.adapt,
+        tta,
         log: values.json ? undefined : (l) => console.log(l),
       });
       const json = {
@@ -80,6 +86,7 @@ export const command: Command = {
         backend: info.name,
         face: faceMode,
         adapt: values.adapt ?? false,
+        tta,
         sets: rows.map((r) => ({
           name: r.name,
           skipped: r.skipped,
@@ -91,7 +98,7 @@ export const command: Command = {
       if (values.out) await writeFileAtomic(values.out, JSON.stringify(json, null, 1) + "\n");
       if (values.json) console.log(JSON.stringify(json));
       else {
-        const how = `face ${faceMode}` +
+        const how = `face ${faceMode}, tta ${tta}` +
           (values.adapt ? ", BatchNorm adapted to each set (--adapt, transductive)" : "");
         console.log(`\nmodel ${modelPath} (${model.metadata.method}), ${how}`);
         console.log(formatDevsetTable(rows));

@@ -9,6 +9,7 @@ import { describeBackend, selectBackend } from "../backend/select.ts";
 import { UserError } from "../errors.ts";
 import { adaptBatchNorm } from "../eval/adapt.ts";
 import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
+import { parseTta } from "../eval/tta.ts";
 import { load } from "../model/classifier.ts";
 import { formatMetrics } from "../eval/metrics.ts";
 import { HELD_OUT_SEED, HELD_OUT_SIZE, openSource } from "../train/data.ts";
@@ -17,7 +18,7 @@ import { backendFlag, intFlag, MODEL_FLAG_HELP, modelFlag } from "./flags.ts";
 
 const usage =
   `usage: deno run -A cli.ts eval [--model DIR|URL] [--data DIR] [--face detect|none] [--adapt]
-       [--strict] [--json] [--backend NAME]
+       [--tta scales|none] [--strict] [--json] [--backend NAME]
 
 Scores the model on DIR (class sub-folders of PNG/JPEG, any size, or a prepared cache). Without
 --data it uses the embedded generator's "real" domain, seed ${HELD_OUT_SEED} (${HELD_OUT_SIZE} images), which
@@ -30,8 +31,10 @@ ${MODEL_FLAG_HELP}
                     images with no face found are read whole, and counted) or none (centre crop)
   --adapt           re-estimate BatchNorm statistics on the images being scored first
                     (test-time adaptation: label-free but transductive; off by default)
+  --tta MODE        scales (default: the mean over the crop and its mirror at 100/90/80% of its
+                    side) or none (the crop alone); test-time augmentation, one image at a time
   --json            print one JSON object: macroF1, accuracy, perClass, confusion, n, backend,
-                    face (and noFace: images with no face found), adapt
+                    face (and noFace: images with no face found), adapt, tta
   --backend NAME    auto (default), webgpu, wasm, cpu
   --batch N         images per forward pass (default 64)`;
 
@@ -52,11 +55,13 @@ export const command: Command = {
         strict: { type: "boolean" },
         face: { type: "string" },
         adapt: { type: "boolean" },
+        tta: { type: "string" },
       },
       strict: true,
     });
     const modelPath = modelFlag(values.model);
     const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
+    const tta = parseTta(values.tta);
     // The generator's held-out faces are rendered in the canonical frame already.
     const faceMode = values.data ? parseFaceMode(values.face) : "none";
     const info = await selectBackend({ backend: backendFlag(values.backend) });
@@ -74,7 +79,7 @@ export const command: Command = {
         face: values.data ? decoder ?? "none" : undefined,
       });
       const adapted = values.adapt ? await adaptBatchNorm(model, data, { batch }) : undefined;
-      const m = await model.evaluate(data, { batch });
+      const m = await model.evaluate(data, { batch, tta });
       if (m.n === 0) throw new UserError(`${values.data}: no labelled images to score`);
       if (values.json) {
         console.log(JSON.stringify({
@@ -89,9 +94,10 @@ export const command: Command = {
           face: faceMode,
           noFace: decoder?.counts.noFace,
           adapt: adapted !== undefined,
+          tta,
         }));
       } else {
-        console.log(`model ${modelPath} (${model.metadata.method}), data ${data.name}`);
+        console.log(`model ${modelPath} (${model.metadata.method}), data ${data.name}, tta ${tta}`);
         if (decoder) console.log(decoder.summary());
         if (adapted) {
           console.log(

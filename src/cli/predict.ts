@@ -19,6 +19,7 @@ import {
   photoFaces,
 } from "../eval/photos.ts";
 import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
+import { parseTta } from "../eval/tta.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
 import { backendFlag, intFlag, MODEL_FLAG_HELP, modelFlag } from "./flags.ts";
@@ -45,6 +46,8 @@ one name,<0-5> row per listed image, in list order (0 anger, 1 disgust, 2 fear, 
 ${MODEL_FLAG_HELP}
   --face MODE       detect (default: find and align faces) or none (the whole image, centre-cropped)
   --max-faces N     most faces per file (default 8)
+  --tta MODE        scales (default: the mean over the crop and its mirror at 100/90/80% of its
+                    side) or none (the crop alone); test-time augmentation, one image at a time
   --skip-bad        exit 0 even when some files could not be read
   --adapt           re-estimate BatchNorm statistics on all the faces found in the given files
                     first (test-time adaptation: label-free but transductive; off by default)
@@ -75,12 +78,14 @@ export const command: Command = {
         "max-faces": { type: "string" },
         "skip-bad": { type: "boolean" },
         adapt: { type: "boolean" },
+        tta: { type: "string" },
       },
       strict: true,
       allowPositionals: true,
     });
     const modelPath = modelFlag(values.model);
     const batch = intFlag("batch", values.batch, { min: 1, default: 64 });
+    const tta = parseTta(values.tta);
     const maxFaces = intFlag("max-faces", values["max-faces"], { min: 1, default: 8 });
     const faceMode = parseFaceMode(values.face);
     const backend = backendFlag(values.backend);
@@ -107,7 +112,7 @@ export const command: Command = {
             batchSize: batch,
             decoder: face ? new FaceDecoder(face) : undefined,
             classify: async (b) => {
-              const rows = await model.classify(b);
+              const rows = await model.classify(b, { tta });
               return Int32Array.from(rows, (r) => r.index);
             },
             onProgress: (done, total) => {
@@ -158,7 +163,7 @@ export const command: Command = {
         }
       }
       for (const f of found) {
-        rows.push({ file: f.file, faces: await classifyFaces(model, f.faces) });
+        rows.push({ file: f.file, faces: await classifyFaces(model, f.faces, { tta }) });
       }
       rows.sort((a, b) => positionals.indexOf(a.file) - positionals.indexOf(b.file));
     } finally {

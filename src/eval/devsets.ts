@@ -10,6 +10,7 @@ import type { Dataset } from "../data/dataset.ts";
 import { openImages } from "../data/open.ts";
 import { FaceDecoder, type FaceStage } from "../face/stage.ts";
 import { adaptBatchNorm } from "./adapt.ts";
+import type { Tta } from "./tta.ts";
 import { NUM_CLASSES } from "../emotions.ts";
 import type { EmotionModel } from "../model/classifier.ts";
 import type { Metrics } from "./metrics.ts";
@@ -66,6 +67,7 @@ export async function findDevsets(root: string): Promise<{ name: string; path: s
  * @param opts `root` @default DEFAULT_DEVSETS; `only`: names to score; `batch` @default 64;
  *   `face`: detect and align every face first (else the whole image is centre-cropped);
  *   `adapt`: re-estimate BatchNorm statistics on each set's own images first (undone after);
+ *   `tta`: test-time augmentation @default DEFAULT_TTA;
  *   `open`: how to read a set (tests plug in here); `log`
  * @returns one row per dev set (empty when there are none)
  */
@@ -77,6 +79,7 @@ export async function scoreDevsets(
     batch?: number;
     face?: FaceStage;
     adapt?: boolean;
+    tta?: Tta;
     open?: (path: string, size: number) => Promise<Dataset & { skipped?: readonly unknown[] }>;
     log?: (line: string) => void;
   } = {},
@@ -98,7 +101,7 @@ export async function scoreDevsets(
     const adapted = opts.adapt
       ? await adaptBatchNorm(model, data, { batch: opts.batch })
       : undefined;
-    const metrics = await model.evaluate(data, { batch: opts.batch });
+    const metrics = await model.evaluate(data, { batch: opts.batch, tta: opts.tta });
     adapted?.restore();
     rows.push({
       adapted: adapted !== undefined,

@@ -6,14 +6,12 @@
  */
 import { tf } from "../deps.ts";
 import type { Dataset } from "../data/dataset.ts";
-import { prepareImages } from "../data/augment.ts";
 import type { ArchConfig } from "../config.ts";
 import { NUM_CLASSES } from "../emotions.ts";
 import { computeMetrics, type Metrics } from "./metrics.ts";
-import type { Tensor2D, Tensor4D } from "../tensors.ts";
+import { type LogitsFn, type Tta, ttaProbabilities } from "./tta.ts";
 
-/** Maps a normalised batch `[B, S, S, 3]` to logits `[B, 6]`. */
-export type LogitsFn = (x: Tensor4D) => Tensor2D;
+export type { LogitsFn };
 
 /** Predictions over a dataset. */
 export interface Predictions {
@@ -30,13 +28,15 @@ export interface Predictions {
  *
  * @param logits the network (evaluation mode)
  * @param data images of any size (resized to `inputSize`)
- * @param opts `arch` (input size and normalisation), `batch` @default 64
+ * @param opts `arch` (input size and normalisation), `batch` @default 64, `tta` (test-time
+ *   augmentation) @default "none" here (training's validation); the model's methods default to
+ *   `DEFAULT_TTA`
  * @returns probabilities, classes and labels
  */
 export async function predictDataset(
   logits: LogitsFn,
   data: Dataset,
-  opts: { arch: Pick<ArchConfig, "inputSize" | "inputNorm">; batch?: number },
+  opts: { arch: Pick<ArchConfig, "inputSize" | "inputNorm">; batch?: number; tta?: Tta },
 ): Promise<Predictions> {
   const bs = opts.batch ?? 64;
   const n = data.length;
@@ -46,10 +46,14 @@ export async function predictDataset(
   for (let start = 0; start < n; start += bs) {
     const idx = Array.from({ length: Math.min(bs, n - start) }, (_, i) => start + i);
     const b = await data.batch(idx);
-    const probs = tf.tidy(() => {
-      const x = prepareImages(tf.tensor4d(b.images, [b.n, b.size, b.size, 3]), opts.arch);
-      return tf.softmax(logits(x));
-    });
+    const probs = tf.tidy(() =>
+      ttaProbabilities(
+        logits,
+        tf.tensor4d(b.images, [b.n, b.size, b.size, 3]),
+        opts.arch,
+        opts.tta ?? "none",
+      )
+    ); // [B, 6]
     const p = (await probs.data()) as Float32Array;
     probs.dispose();
     probabilities.set(p, start * NUM_CLASSES);
@@ -69,6 +73,7 @@ export async function predictDataset(
  * Scores a network on a labelled dataset.
  *
  * @param logits the network (evaluation mode) @param data labelled images
+ * @param opts as for {@link predictDataset}
  * @returns macro F1, accuracy, per-class scores, confusion, n
  * @example
  * ```ts
@@ -78,14 +83,14 @@ export async function predictDataset(
  *   (x) => classifierForward(model.params, x, { arch: model.arch, ctx: { train: false } }),
  *   photos,
  *   { arch: model.arch },
- * ); // the same as model.evaluate(photos)
+ * ); // the same as model.evaluate(photos, { tta: "none" })
  * console.log(m.macroF1);
  * ```
  */
 export async function evaluateDataset(
   logits: LogitsFn,
   data: Dataset,
-  opts: { arch: Pick<ArchConfig, "inputSize" | "inputNorm">; batch?: number },
+  opts: { arch: Pick<ArchConfig, "inputSize" | "inputNorm">; batch?: number; tta?: Tta },
 ): Promise<Metrics> {
   const p = await predictDataset(logits, data, opts);
   return computeMetrics(p.labels, p.classes);

@@ -13,6 +13,7 @@ import type { FaceLandmarks } from "../face/detect.ts";
 import type { FaceStage } from "../face/stage.ts";
 import type { RgbInput } from "../face/warp.ts";
 import type { EmotionModel } from "../model/classifier.ts";
+import type { Tta } from "./tta.ts";
 
 /** One face of a photo and how the classifier reads it. */
 export interface FaceResult {
@@ -77,16 +78,18 @@ export async function photoFaces(
  * Classifies faces found by {@link photoFaces}.
  *
  * @param model the classifier @param faces crops of the model's input size
+ * @param opts `tta`: test-time augmentation @default DEFAULT_TTA
  * @returns one result per face, in order
  */
 export async function classifyFaces(
   model: EmotionModel,
   faces: readonly PhotoFace[],
+  opts: { tta?: Tta } = {},
 ): Promise<FaceResult[]> {
   const size = model.arch.inputSize;
   const images = new Float32Array(faces.length * size * size * 3);
   faces.forEach((f, i) => images.set(f.crop, i * size * size * 3));
-  const read = await model.classify({ images, n: faces.length, size });
+  const read = await model.classify({ images, n: faces.length, size }, opts);
   return faces.map(({ crop: _crop, ...f }, i) => ({
     ...f,
     class: read[i].class,
@@ -99,17 +102,19 @@ export async function classifyFaces(
  *
  * @param model the classifier
  * @param img the photo, RGB (uint8 or float in [0, 1]), any size
- * @param opts `face`: the face stage (omit for the whole image); `maxFaces` @default 8
+ * @param opts `face`: the face stage (omit for the whole image); `maxFaces` @default 8; `tta`
+ *   @default DEFAULT_TTA
  * @returns one result per face, best detection first (at least one: the fallback)
  */
 export async function classifyPhoto(
   model: EmotionModel,
   img: RgbInput,
-  opts: { face?: FaceStage; maxFaces?: number } = {},
+  opts: { face?: FaceStage; maxFaces?: number; tta?: Tta } = {},
 ): Promise<FaceResult[]> {
   return await classifyFaces(
     model,
     await photoFaces(img, { ...opts, size: model.arch.inputSize }),
+    { tta: opts.tta },
   );
 }
 

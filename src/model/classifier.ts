@@ -8,9 +8,8 @@ import { tf } from "../deps.ts";
 import type { ArchConfig } from "../config.ts";
 import { type Emotion, EMOTIONS, NUM_CLASSES } from "../emotions.ts";
 import type { Batch, Dataset } from "../data/dataset.ts";
-import { prepareImages } from "../data/augment.ts";
-
 import { evaluateDataset, predictDataset, type Predictions } from "../eval/evaluate.ts";
+import { DEFAULT_TTA, type Tta, ttaProbabilities } from "../eval/tta.ts";
 import type { Metrics } from "../eval/metrics.ts";
 import { loadModelParams, type ModelMetadata } from "./io.ts";
 import { classifierForward } from "./networks.ts";
@@ -39,21 +38,26 @@ export interface EmotionModel {
    * Class probabilities of a batch.
    *
    * @param images `[B, S, S, 3]` float32 RGB in [0, 1], any S (resized)
+   * @param opts `tta`: test-time augmentation (see `src/eval/tta.ts`) @default DEFAULT_TTA
    * @returns `[B, 6]` softmax probabilities in {@link EMOTIONS} order
    */
-  probabilities(images: Tensor4D): Tensor2D;
+  probabilities(images: Tensor4D, opts?: { tta?: Tta }): Tensor2D;
   /**
    * Classifies a batch (one asynchronous read, so it works on every backend).
    *
    * @param images `[B, S, S, 3]` float32 RGB in [0, 1], any S: a tensor (not disposed) or the
    *   pixels of a {@link Batch}
+   * @param opts `tta` @default DEFAULT_TTA
    * @returns one {@link Classification} per image
    */
-  classify(images: Tensor4D | Pick<Batch, "images" | "n" | "size">): Promise<Classification[]>;
-  /** Predicts every image of a dataset. */
-  predictDataset(data: Dataset, opts?: { batch?: number }): Promise<Predictions>;
-  /** Scores the model on a labelled dataset. */
-  evaluate(data: Dataset, opts?: { batch?: number }): Promise<Metrics>;
+  classify(
+    images: Tensor4D | Pick<Batch, "images" | "n" | "size">,
+    opts?: { tta?: Tta },
+  ): Promise<Classification[]>;
+  /** Predicts every image of a dataset (`tta` @default DEFAULT_TTA). */
+  predictDataset(data: Dataset, opts?: { batch?: number; tta?: Tta }): Promise<Predictions>;
+  /** Scores the model on a labelled dataset (`tta` @default DEFAULT_TTA). */
+  evaluate(data: Dataset, opts?: { batch?: number; tta?: Tta }): Promise<Metrics>;
   /** Frees the weights. */
   dispose(): void;
 }
@@ -70,18 +74,18 @@ export function classifierModel(
   metadata: ModelMetadata,
 ): EmotionModel {
   const logits = (x: Tensor4D) => classifierForward(params, x, { arch, ctx: { train: false } });
-  const probabilities = (images: Tensor4D) =>
-    tf.tidy(() => tf.softmax(logits(prepareImages(images, arch)))) as Tensor2D;
+  const probabilities = (images: Tensor4D, opts: { tta?: Tta } = {}) =>
+    ttaProbabilities(logits, images, arch, opts.tta ?? DEFAULT_TTA);
   return {
     arch,
     metadata,
     params,
     probabilities,
-    classify: async (images) => {
+    classify: async (images, opts = {}) => {
       const probs = images instanceof tf.Tensor
-        ? probabilities(images)
+        ? probabilities(images, opts)
         : tf.tidy(() =>
-          probabilities(tf.tensor4d(images.images, [images.n, images.size, images.size, 3]))
+          probabilities(tf.tensor4d(images.images, [images.n, images.size, images.size, 3]), opts)
         ); // [B, 6]
       const p = await probs.data();
       const n = probs.shape[0];
@@ -100,8 +104,10 @@ export function classifierModel(
         };
       });
     },
-    predictDataset: (data, opts = {}) => predictDataset(logits, data, { arch, ...opts }),
-    evaluate: (data, opts = {}) => evaluateDataset(logits, data, { arch, ...opts }),
+    predictDataset: (data, opts = {}) =>
+      predictDataset(logits, data, { arch, ...opts, tta: opts.tta ?? DEFAULT_TTA }),
+    evaluate: (data, opts = {}) =>
+      evaluateDataset(logits, data, { arch, ...opts, tta: opts.tta ?? DEFAULT_TTA }),
     dispose: () => params.dispose(),
   };
 }

@@ -121,11 +121,15 @@ Deno.test("train into an --out that holds a run: refused without --resume or --o
   assert.match(again.stdout, /--overwrite: removed the previous run/);
 });
 
-Deno.test("flags are checked alike in every command: --batch 0 for eval, predict and devscore", async () => {
+Deno.test("flags are checked alike in every command: --batch 0 and --tta flip for eval, predict and devscore", async () => {
   for (const args of [["eval"], ["predict", `${root}/x.png`], ["devscore", "--devsets", root]]) {
     oneLine(
       await cli(...args, "--model", model, "--batch", "0"),
       /--batch 0 is not allowed: expected an integer >= 1/,
+    );
+    oneLine(
+      await cli(...args, "--model", model, "--tta", "flip"),
+      /--tta flip is not allowed: expected one of scales, none/,
     );
   }
 });
