@@ -259,6 +259,7 @@ export {
   type FaceResult,
   type PhotoFace,
   photoFaces,
+  photoFacesBatch,
 } from "./src/eval/photos.ts";
 export {
   DEFAULT_DEVSETS,

@@ -323,15 +323,18 @@ export const PAPER: Config = {
 
 /**
  * The supervised stage's augmentation in `quick`: mild geometric jitter that keeps the whole
- * face (no crop that can drop the mouth or the eyes: zoom ±15%, shift ±10%, rotation ±10°,
+ * face (no crop that can drop the mouth or the eyes: zoom 0.8-1.25x, shift ±10%, rotation ±10°,
  * flips) and a little brightness and contrast. Measured on the real-photo dev sets (PyTorch
  * probe and byel alike), random resized crops down to 20% of the area cost ~0.1 macro F1 here.
+ * The zoom range was 0.85-1.15x; widening it to 0.8-1.25x raised the baseline's three seeds
+ * from 0.271 | 0.293 to 0.282 | 0.304 (`fer2013-public` | `tcce`, read with the default
+ * test-time augmentation; 0.259 | 0.280 -> 0.275 | 0.293 with one view), no seed worse.
  */
 export const FACE_AUGMENT: AugmentConfig = {
   ...RECIPE_AUGMENT,
   cropScale: [1, 1],
   cropRatio: [1, 1],
-  zoom: [0.85, 1.15],
+  zoom: [0.8, 1.25],
   shift: 0.1,
   rotation: 10,
   jitterP: 1,

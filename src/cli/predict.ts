@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { describeBackend, selectBackend } from "../backend/select.ts";
 import { readImageFile } from "../data/decode.ts";
+import type { RgbImage } from "../data/image.ts";
 import { writeLsdSubmission } from "../data/submission.ts";
 import { EMOTIONS } from "../emotions.ts";
 import { UserError } from "../errors.ts";
@@ -16,9 +17,15 @@ import {
   type FaceResult,
   facesDataset,
   type PhotoFace,
-  photoFaces,
+  photoFacesBatch,
 } from "../eval/photos.ts";
-import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
+import {
+  FACE_BATCH,
+  FACE_BATCH_PIXELS,
+  FaceDecoder,
+  FaceStage,
+  parseFaceMode,
+} from "../face/stage.ts";
 import { parseTta } from "../eval/tta.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
@@ -139,19 +146,32 @@ export const command: Command = {
     const rows: ({ file: string; faces: FaceResult[] } | { file: string; error: string })[] = [];
     try {
       const found: { file: string; faces: PhotoFace[] }[] = [];
+      // decoded photos go through the face stage a batch at a time (FACE_BATCH, FACE_BATCH_PIXELS)
+      let batch: { file: string; img: RgbImage }[] = [];
+      let pixels = 0;
+      const flush = async () => {
+        const faces = await photoFacesBatch(batch.map((b) => b.img), {
+          size: model.arch.inputSize,
+          face,
+          maxFaces,
+        });
+        batch.forEach((b, k) => found.push({ file: b.file, faces: faces[k] }));
+        batch = [];
+        pixels = 0;
+      };
       for (const file of positionals) {
         try {
           const img = await readImageFile(file);
-          found.push({
-            file,
-            faces: await photoFaces(img, { size: model.arch.inputSize, face, maxFaces }),
-          });
+          batch.push({ file, img });
+          pixels += img.width * img.height;
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
           rows.push({ file, error: e.message });
           console.error(`warning: ${e.message}`);
         }
+        if (batch.length >= FACE_BATCH || pixels >= FACE_BATCH_PIXELS) await flush();
       }
+      if (batch.length) await flush();
       if (values.adapt) {
         const all = found.flatMap((f) => f.faces);
         const a = await adaptBatchNorm(model, facesDataset(all, model.arch.inputSize));

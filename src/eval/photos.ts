@@ -52,26 +52,52 @@ export async function photoFaces(
   img: RgbInput,
   opts: { size: number; face?: FaceStage; maxFaces?: number },
 ): Promise<PhotoFace[]> {
+  return (await photoFacesBatch([img], opts))[0];
+}
+
+/**
+ * {@link photoFaces} of several photos, which go through the face stage's models together
+ * (see `FaceStage.facesBatch`): faster per photo than one at a time.
+ *
+ * @param imgs the photos, RGB (uint8 or float in [0, 1]), any size
+ * @param opts as for {@link photoFaces}
+ * @returns per photo, its faces
+ */
+export async function photoFacesBatch(
+  imgs: readonly RgbInput[],
+  opts: { size: number; face?: FaceStage; maxFaces?: number },
+): Promise<PhotoFace[][]> {
   if (!opts.face) {
-    const u8 = img.data instanceof Uint8Array
-      ? { width: img.width, height: img.height, data: img.data }
-      : { width: img.width, height: img.height, data: Uint8Array.from(img.data, (v) => v * 255) };
-    const side = Math.min(img.width, img.height);
-    return [{
-      box: [(img.width - side) / 2, (img.height - side) / 2, side, side],
-      score: 0,
-      source: "whole",
-      crop: Float32Array.from(resizeSquare(u8, opts.size), (v) => v / 255),
-    }];
+    return imgs.map((img) => {
+      const u8 = img.data instanceof Uint8Array
+        ? { width: img.width, height: img.height, data: img.data }
+        : {
+          width: img.width,
+          height: img.height,
+          data: Uint8Array.from(img.data, (v) => v * 255),
+        };
+      const side = Math.min(img.width, img.height);
+      return [{
+        box: [(img.width - side) / 2, (img.height - side) / 2, side, side],
+        score: 0,
+        source: "whole",
+        crop: Float32Array.from(resizeSquare(u8, opts.size), (v) => v / 255),
+      }];
+    });
   }
-  const faces = await opts.face.faces(img, { size: opts.size, maxFaces: opts.maxFaces ?? 8 });
-  return faces.map((f) => ({
-    box: f.box,
-    score: f.score,
-    source: f.source,
-    landmarks: f.source === "detector" ? f.landmarks : undefined,
-    crop: f.crop,
-  }));
+  const found = await opts.face.facesBatch(imgs, {
+    size: opts.size,
+    maxFaces: opts.maxFaces ?? 8,
+  });
+  return found.map((faces) =>
+    faces.map((f) => ({
+      box: f.box,
+      score: f.score,
+      source: f.source,
+      landmarks: f.source === "detector" ? f.landmarks : undefined,
+      crop: f.crop,
+    }))
+  );
 }
 
 /**
