@@ -19,13 +19,7 @@ import {
   type PhotoFace,
   photoFacesBatch,
 } from "../eval/photos.ts";
-import {
-  FACE_BATCH,
-  FACE_BATCH_PIXELS,
-  FaceDecoder,
-  FaceStage,
-  parseFaceMode,
-} from "../face/stage.ts";
+import { faceBatchFull, FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
 import { parseTta } from "../eval/tta.ts";
 import { load } from "../model/classifier.ts";
 import type { Command } from "./command.ts";
@@ -146,7 +140,7 @@ export const command: Command = {
     const rows: ({ file: string; faces: FaceResult[] } | { file: string; error: string })[] = [];
     try {
       const found: { file: string; faces: PhotoFace[] }[] = [];
-      // decoded photos go through the face stage a batch at a time (FACE_BATCH, FACE_BATCH_PIXELS)
+      // decoded photos go through the face stage a batch at a time (faceBatchFull)
       let batch: { file: string; img: RgbImage }[] = [];
       let pixels = 0;
       const flush = async () => {
@@ -169,7 +163,7 @@ export const command: Command = {
           rows.push({ file, error: e.message });
           console.error(`warning: ${e.message}`);
         }
-        if (batch.length >= FACE_BATCH || pixels >= FACE_BATCH_PIXELS) await flush();
+        if (faceBatchFull(batch.length, pixels)) await flush();
       }
       if (batch.length) await flush();
       if (values.adapt) {

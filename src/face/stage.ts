@@ -62,6 +62,16 @@ export const FACE_THREADS: number = Math.min(
 /** At most this many source pixels per batch (large photos are sent in smaller batches). */
 export const FACE_BATCH_PIXELS = 16e6;
 
+/**
+ * Whether a batch of photos waiting for the face stage is full.
+ *
+ * @param photos photos in it @param pixels their source pixels, summed
+ * @returns true at {@link FACE_BATCH} photos or {@link FACE_BATCH_PIXELS} pixels
+ */
+export function faceBatchFull(photos: number, pixels: number): boolean {
+  return photos >= FACE_BATCH || pixels >= FACE_BATCH_PIXELS;
+}
+
 /** One face of a photo, with its aligned crop. */
 export interface AlignedFace extends Face {
   /** `[size, size, 3]` float32 RGB in [0, 1]: the canonical aligned crop. */
@@ -316,7 +326,7 @@ export class FaceDecoder implements FileDecoder {
       }
       batch.push({ i, img });
       batchPixels += img.width * img.height;
-      if (batch.length >= FACE_BATCH || batchPixels >= FACE_BATCH_PIXELS) await flush();
+      if (faceBatchFull(batch.length, batchPixels)) await flush();
     }
     if (batch.length) await flush();
     return { pixels, failures };

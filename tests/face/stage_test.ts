@@ -4,19 +4,31 @@ import { FACE_BATCH, FaceDecoder, FaceStage, parseFaceMode } from "../../src/fac
 import { frontalFace, place, similarity } from "../_helpers/faces.ts";
 import { UserError } from "../../src/errors.ts";
 
+type Img = ReturnType<typeof frontalFace>["img"];
+
+/** A 320 x 160 photo: face `a` upright in the left half, `b` turned and scaled in the right. */
+function sideBySide(a: Img, b: Img, right: { deg: number; k: number }) {
+  const left = place(a, similarity(a, { deg: 0, k: 1, cx: 80, cy: 80 }), 160, 160);
+  const rightHalf = place(b, similarity(b, { ...right, cx: 80, cy: 80 }), 160, 160);
+  const data = new Float32Array(320 * 160 * 3);
+  for (let y = 0; y < 160; y++) {
+    data.set(left.data.subarray(y * 480, (y + 1) * 480), y * 960);
+    data.set(rightHalf.data.subarray(y * 480, (y + 1) * 480), y * 960 + 480);
+  }
+  return { width: 320, height: 160, data };
+}
+
+/** `[size, size, 3]` hash noise in [0, 1] (no face), from the multiplier pair `m`, `n`. */
+function noise(size: number, m: number, n: number): Float32Array {
+  return new Float32Array(size * size * 3).map((_, i) => (Math.sin(i * m) * n) % 1 * 0.5 + 0.5);
+}
+
 Deno.test("FaceStage (in its worker) finds both faces of a two-face photo, boxes around each", async () => {
   const stage = await FaceStage.load();
   try {
-    const a = frontalFace(4).img, b = frontalFace(5).img;
     // two faces side by side in one 320 x 160 photo
-    const left = place(a, similarity(a, { deg: 0, k: 1, cx: 80, cy: 80 }), 160, 160);
-    const right = place(b, similarity(b, { deg: 5, k: 1.1, cx: 80, cy: 80 }), 160, 160);
-    const data = new Float32Array(320 * 160 * 3);
-    for (let y = 0; y < 160; y++) {
-      data.set(left.data.subarray(y * 480, (y + 1) * 480), y * 960);
-      data.set(right.data.subarray(y * 480, (y + 1) * 480), y * 960 + 480);
-    }
-    const faces = await stage.faces({ width: 320, height: 160, data }, { size: 48, maxFaces: 8 });
+    const photo = sideBySide(frontalFace(4).img, frontalFace(5).img, { deg: 5, k: 1.1 });
+    const faces = await stage.faces(photo, { size: 48, maxFaces: 8 });
     assert.equal(faces.length, 2);
     const centres = faces.map((f) => f.box[0] + f.box[2] / 2).sort((p, q) => p - q);
     assert.ok(Math.abs(centres[0] - 80) < 20 && Math.abs(centres[1] - 240) < 20, `${centres}`);
@@ -34,10 +46,7 @@ Deno.test("FaceDecoder reads an image with no face whole, and counts it", async 
   const stage = await FaceStage.load();
   const dir = await Deno.makeTempDir({ prefix: "byel_face_" });
   try {
-    const noise = new Float32Array(64 * 64 * 3).map((_, i) =>
-      (Math.sin(i * 12.9898) * 43758.5453) % 1 * 0.5 + 0.5
-    );
-    await Deno.writeFile(`${dir}/noise.png`, encodePng(noise, 64));
+    await Deno.writeFile(`${dir}/noise.png`, encodePng(noise(64, 12.9898, 43758.5453), 64));
     await Deno.writeFile(`${dir}/face.png`, encodePng(frontalFace(6, 96).img.data, 96));
     const dec = new FaceDecoder(stage);
     const r = await dec.decodeFiles(
@@ -61,27 +70,15 @@ Deno.test("facesBatch() gives each photo of a mixed batch what faces() gives it 
   try {
     const a = frontalFace(7).img, b = frontalFace(8, 96).img;
     const one = place(a, similarity(a, { deg: -8, k: 1, cx: 100, cy: 90 }), 200, 180);
-    const left = place(a, similarity(a, { deg: 0, k: 1, cx: 80, cy: 80 }), 160, 160);
-    const right = place(b, similarity(b, { deg: 6, k: 1.2, cx: 80, cy: 80 }), 160, 160);
-    const two = new Float32Array(320 * 160 * 3);
-    for (let y = 0; y < 160; y++) {
-      two.set(left.data.subarray(y * 480, (y + 1) * 480), y * 960);
-      two.set(right.data.subarray(y * 480, (y + 1) * 480), y * 960 + 480);
-    }
-    const noise = new Float32Array(64 * 64 * 3).map((_, i) =>
-      (Math.sin(i * 78.233) * 4375.85) % 1 * 0.5 + 0.5
-    );
+    const two = sideBySide(a, b, { deg: 6, k: 1.2 });
     // a uint8 tight crop (found only once padded) among float photos
     const tight = {
       width: 96,
       height: 96,
       data: Uint8Array.from(b.data, (v) => Math.round(v * 255)),
     };
-    const photos = [one, { width: 320, height: 160, data: two }, {
-      width: 64,
-      height: 64,
-      data: noise,
-    }, tight];
+    const blank = { width: 64, height: 64, data: noise(64, 78.233, 4375.85) };
+    const photos = [one, two, blank, tight];
     const opts = { size: 32, maxFaces: 4 };
     const batched = await stage.facesBatch(photos, opts);
     assert.deepEqual(batched.map((fs) => fs.length), [1, 2, 1, 1]);
