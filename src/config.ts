@@ -377,9 +377,9 @@ export const FACE_VIEWS: AugmentConfig = {
  *   48 px face, not a ResNet-50 at 128 px: a ResNet-18 x0.25 with the ImageNet stem shrinks a
  *   face to 12-16 px before its first block and read real faces ~0.1 macro F1 worse;
  * - 20,000 faces (as `paper`), BYEL pretraining for 2 epochs then 3 of fine-tuning (the baseline
- *   trains supervised for all 5), batch 128: with 12,000 faces the baseline scored 0.282 | 0.304
- *   on the dev sets over three seeds, with 20,000 0.283 | 0.336 (six views;
- *   seeds 0 and 1 gained, seed 2 lost) (`fer2013-public` | `tcce`);
+ *   trains supervised for all 5), batch 128: over three seeds the baseline scored 0.282 | 0.304
+ *   on the dev sets with 12,000 faces and 0.283 | 0.336 with 20,000 (`fer2013-public` | `tcce`,
+ *   six views; seeds 0 and 1 gained, seed 2 lost);
  * - Adam with a one-cycle schedule to 2e-3 in both stages instead of LARS 0.2 x trust 0.001:
  *   LARS moved a weight by ~0.3% of its norm per step, so in this budget BYEL's classifier never
  *   left 2 ln 6; with Adam its loss falls well below that within the first epoch;
