@@ -14,6 +14,7 @@ import { readTensors, writeTensors } from "../model/io.ts";
 import { initClassifier, initPretrainNets } from "../model/networks.ts";
 import { Params } from "../model/params.ts";
 import { VERSION } from "../version.ts";
+import { startAverage } from "./average.ts";
 import { Lars } from "./lars.ts";
 import { methodPlan, type Stage } from "./methods.ts";
 import { Adam, type Optimizer, Sgd } from "./optimizers.ts";
@@ -27,6 +28,11 @@ export interface RunState {
   /** The current stage's networks. */
   params: Params;
   optimizer: Optimizer;
+  /**
+   * The moving average of the classifier's weights (`finetune.emaDecay` > 0, fine-tuning
+   * only): what validation reads and the saved model holds.
+   */
+  average?: Params;
   losses: LossRow[];
   evals: EvalRow[];
   /** The best validation macro F1 so far and the fine-tuning step it was measured at. */
@@ -72,15 +78,22 @@ function _stageNets(cfg: Config, stage: Stage, pretrained?: Params): Params {
  * @returns step 0 of `stage`, with fresh networks and optimizer
  */
 export function freshState(cfg: Config, stage: Stage): RunState {
+  const params = _stageNets(cfg, stage);
   return {
     stage,
     step: 0,
-    params: _stageNets(cfg, stage),
+    params,
     optimizer: makeOptimizer(cfg[stage].optimizer, cfg[stage]),
+    average: _averageFor(cfg, stage, params),
     losses: [],
     evals: [],
     best: { macroF1: -1, step: -1 },
   };
+}
+
+/** @returns a fresh average of `params` when `stage` is fine-tuning and averaging is on */
+function _averageFor(cfg: Config, stage: Stage, params: Params): Params | undefined {
+  return stage === "finetune" && cfg.finetune.emaDecay > 0 ? startAverage(params) : undefined;
 }
 
 /**
@@ -98,8 +111,10 @@ export function advanceStage(state: RunState, cfg: Config): void {
     const nets = _stageNets(cfg, next, state.params);
     state.params.dispose();
     state.optimizer.dispose();
+    state.average?.dispose();
     state.params = nets;
     state.optimizer = makeOptimizer(cfg[next].optimizer, cfg[next]);
+    state.average = _averageFor(cfg, next, nets);
   }
   state.stage = next;
   state.step = 0;
@@ -114,6 +129,7 @@ export async function saveCheckpoint(dir: string, state: RunState, cfg: Config):
   const tensors = new Map<string, Tensor>();
   for (const [n, v] of state.params.vars) tensors.set(`params/${n}`, v);
   for (const [n, v] of state.optimizer.state) tensors.set(`optimizer/${n}`, v);
+  for (const [n, v] of state.average?.vars ?? []) tensors.set(`average/${n}`, v);
   await writeTensors(dir, tensors, {
     format: "byel-checkpoint",
     topology: { arch: cfg.arch },
@@ -154,8 +170,10 @@ export async function loadCheckpoint(dir: string, cfg: Config): Promise<RunState
   const s = stage === "done" ? cfg.finetune : cfg[stage];
   const params = new Params();
   const optimizer = makeOptimizer(s.optimizer, s);
+  let average: Params | undefined;
   for (const [n, t] of tensors) {
     if (n.startsWith("params/")) params.add(n.slice(7), t);
+    else if (n.startsWith("average/")) (average ??= new Params()).add(n.slice(8), t);
     else if (n.startsWith("optimizer/")) {
       optimizer.state.set(n.slice(10), tf.variable(t, false));
       t.dispose();
@@ -166,6 +184,7 @@ export async function loadCheckpoint(dir: string, cfg: Config): Promise<RunState
     step: metadata.step as number,
     params,
     optimizer,
+    average,
     losses: metadata.losses as unknown as LossRow[],
     evals: metadata.evals as unknown as EvalRow[],
     best: metadata.best as { macroF1: number; step: number },

@@ -48,6 +48,7 @@ import {
 import { methodPlan, planSteps, type Stage, STAGE_ID } from "./methods.ts";
 import { claimOutDir } from "./outdir.ts";
 import { learningRate } from "./schedules.ts";
+import { averageDecayAt, updateAverage } from "./average.ts";
 import { finetuneStep, pretrainStep, type StepInputs } from "./step.ts";
 import type { Tensor1D } from "../tensors.ts";
 
@@ -216,6 +217,7 @@ async function _train(
     // On every exit (done, interrupted, NaN): the weights live on disk from here on.
     state.params.dispose();
     state.optimizer.dispose();
+    state.average?.dispose();
   }
   const { modelDir, metrics } = await _finish(run, state);
   return { ..._result(state, run.t0, false), modelDir, metrics };
@@ -270,7 +272,10 @@ async function _runStage(run: _Run, state: RunState): Promise<"done" | "interrup
   if (state.step === 0) {
     log(
       `${stage}: ${total} steps of ${s.batch} images (micro-batch ${micro}), ${s.optimizer} lr ${s.lr}, ` +
-        `${state.params.count()} parameters, method ${cfg.method}, backend ${opts.backend}`,
+        `${state.params.count()} parameters, method ${cfg.method}, backend ${opts.backend}` +
+        (state.average
+          ? `; validated and saved: the weights' moving average (decay ${cfg.finetune.emaDecay})`
+          : ""),
     );
   }
   while (state.step < total) {
@@ -314,6 +319,9 @@ async function _runStage(run: _Run, state: RunState): Promise<"done" | "interrup
     const terms = stage === "pretrain"
       ? await pretrainStep(state.params, state.optimizer, { ...inputs, total, emotion })
       : await finetuneStep(state.params, state.optimizer, inputs);
+    if (state.average) {
+      updateAverage(state.average, state.params, averageDecayAt(step, cfg.finetune.emaDecay));
+    }
     state.step++;
     run.stepsThisCall++;
 
@@ -391,7 +399,7 @@ function _isEvalStep(step: number, cfg: Config, n: number): boolean {
 /** Validates the classifier, records it, and saves it to `best/` when it improves. */
 async function _validate(run: _Run, state: RunState, step: number): Promise<void> {
   const { cfg, opts } = run;
-  const p = state.params;
+  const p = state.average ?? state.params;
   const m = await evaluateDataset(
     (x) => classifierForward(p, x, { arch: cfg.arch, ctx: { train: false } }),
     opts.val,

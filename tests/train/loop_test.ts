@@ -4,6 +4,7 @@ import { resolveConfig } from "../../src/config.ts";
 import { SyntheticFaces } from "../../src/data/synth/dataset.ts";
 import { readTensors } from "../../src/model/io.ts";
 import { train } from "../../src/train/loop.ts";
+import { initClassifier } from "../../src/model/networks.ts";
 import { ioErrorLine, UserError } from "../../src/errors.ts";
 import { fileWriter } from "../../src/fsutil.ts";
 
@@ -222,5 +223,67 @@ Deno.test("a disk that fills up during a checkpoint: one line naming the checkpo
   for await (const e of Deno.readDir(`${root}/full`)) left.push(e.name);
   assert.ok(left.every((n) => !n.includes(".tmp-")), left.join(" "));
   assert.ok(!left.includes(".lock"), "the lock is released");
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("train() --finetune.emaDecay validates and saves the weights' moving average, resumes to it, and leaves the run unchanged", async () => {
+  const root = await Deno.makeTempDir();
+  const before = tf.memory().numTensors;
+  // The baseline: 3 supervised steps, validated once, at the end.
+  const base = {
+    method: "baseline",
+    "pretrain.epochs": "0.5",
+    "finetune.epochs": "0.25",
+    "finetune.evalEvery": "0",
+  };
+  const plain = resolveConfig("smoke", base);
+  const averaged = resolveConfig("smoke", { ...base, "finetune.emaDecay": "0.5" });
+  const opts = { train: trainData, val, backend: "cpu", log: quiet, handleSigint: false };
+  await train({ ...opts, config: plain, outDir: `${root}/plain` });
+  const lines: string[] = [];
+  await train({ ...opts, config: averaged, outDir: `${root}/avg`, log: (l) => lines.push(l) });
+  assert.ok(lines.some((l) => /weights' moving average \(decay 0\.5\)/.test(l)));
+
+  // The same run, step by step: the raw weights after each step.
+  const raw: Map<string, number[]>[] = [];
+  const stepwise = { ...opts, config: averaged, outDir: `${root}/steps` };
+  await train({ ...stepwise, stopAfter: 1 });
+  raw.push(await weights(`${root}/steps/checkpoint`));
+  await train({ ...stepwise, resume: true, stopAfter: 1 });
+  raw.push(await weights(`${root}/steps/checkpoint`));
+  await train({ ...stepwise, resume: true });
+  raw.push(await weights(`${root}/steps/checkpoint`));
+  assert.equal(tf.memory().numTensors, before);
+
+  const a = await weights(`${root}/avg/checkpoint`);
+  const p = await weights(`${root}/plain/checkpoint`);
+  const names = [...p.keys()].filter((n) => n.startsWith("params/")).map((n) => n.slice(7));
+  assert.ok(names.some((n) => n.endsWith(".mean")) && names.some((n) => n.endsWith(".w")));
+  // Averaging leaves the steps alone: the last weights are the plain run's.
+  for (const n of names) assert.deepEqual(a.get(`params/${n}`), p.get(`params/${n}`), n);
+  // Resumed twice, the same average as the uninterrupted run.
+  for (const n of names) assert.deepEqual(raw[2].get(`average/${n}`), a.get(`average/${n}`), n);
+
+  // By hand: avg = w0, then avg = d·avg + (1 - d)·w_t with d = min(0.5, t / (t + 1)).
+  const init = initClassifier(averaged);
+  const model = await weights(`${root}/avg/model`);
+  const last = await weights(`${root}/plain/model`);
+  let differs = 0;
+  for (const n of names) {
+    let avg = Array.from(init.get(n).dataSync());
+    for (let t = 0; t < 3; t++) {
+      const d = Math.min(0.5, t / (t + 1));
+      const w = raw[t].get(`params/${n}`)!;
+      avg = avg.map((x, i) => d * x + (1 - d) * w[i]);
+    }
+    const got = model.get(n)!;
+    assert.equal(got.length, avg.length, n);
+    for (let i = 0; i < avg.length; i++) {
+      assert.ok(Math.abs(got[i] - avg[i]) <= 1e-5 * (1 + Math.abs(avg[i])), `${n}[${i}]`);
+    }
+    if (got.some((x, i) => Math.abs(x - last.get(n)![i]) > 1e-6)) differs++;
+  }
+  init.dispose();
+  assert.ok(differs > names.length / 2, "the saved model is the average, not the last weights");
   await Deno.remove(root, { recursive: true });
 });
