@@ -16,6 +16,7 @@
  */
 import { tf } from "../deps.ts";
 import { Params } from "../model/params.ts";
+import type { Tensor, Variable } from "../tensors.ts";
 
 /**
  * The decay applied at update `t` (0-based).
@@ -40,14 +41,22 @@ export function startAverage(p: Params): Params {
 }
 
 /**
+ * One step of an exponential moving average: `a = d * a + (1 - d) * b` (also BYOL's target
+ * update, `updateTarget`).
+ *
+ * @param a the averaged variable (changed in place) @param b the value it moves toward, same
+ * shape @param decay d in [0, 1]
+ */
+export function moveToward(a: Variable, b: Tensor, decay: number): void {
+  tf.tidy(() => a.assign(tf.add(tf.mul(a, decay), tf.mul(b, 1 - decay))));
+}
+
+/**
  * Moves every variable of `avg` toward `p`: `avg = d * avg + (1 - d) * p`.
  *
  * @param avg the average (changed in place) @param p the network, with the same names
  * @param decay d in [0, 1]
  */
 export function updateAverage(avg: Params, p: Params, decay: number): void {
-  for (const [name, a] of avg.vars) {
-    const v = p.get(name);
-    tf.tidy(() => a.assign(tf.add(tf.mul(a, decay), tf.mul(v, 1 - decay))));
-  }
+  for (const [name, a] of avg.vars) moveToward(a, p.get(name), decay);
 }

@@ -11,6 +11,7 @@ import { emotionClassifier } from "../model/heads.ts";
 import type { ForwardContext } from "../model/layers.ts";
 import { NET, onlineForward, targetForward } from "../model/networks.ts";
 import type { Params } from "../model/params.ts";
+import { moveToward } from "./average.ts";
 import type { Scalar, Tensor1D, Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** @returns rows scaled to unit L2 norm @param x `[B, D]` */
@@ -129,9 +130,7 @@ export function emaDecayAt(
  */
 export function updateTarget(p: Params, decay: number): void {
   for (const name of p.trainable(`${NET.target}.`)) {
-    const t = p.get(name);
-    const o = p.get(NET.online + name.slice(NET.target.length));
-    tf.tidy(() => t.assign(tf.add(tf.mul(t, decay), tf.mul(o, 1 - decay))));
+    moveToward(p.get(name), p.get(NET.online + name.slice(NET.target.length)), decay);
   }
 }
 
