@@ -224,7 +224,20 @@ export {
   type EmotionModel,
   load,
 } from "./src/model/classifier.ts";
-export { loadModelParams, type ModelMetadata, saveModel, SHIPPED_MODEL } from "./src/model/io.ts";
+export {
+  loadModelParams,
+  type MemberMetadata,
+  memberPrefix,
+  type ModelMetadata,
+  saveModel,
+  SHIPPED_MODEL,
+} from "./src/model/io.ts";
+export {
+  buildEnsemble,
+  describeModel,
+  ensembleLogits,
+  meanProbabilityLogits,
+} from "./src/model/ensemble.ts";
 export { Params } from "./src/model/params.ts";
 export type { BnUpdate, ForwardContext } from "./src/model/layers.ts";
 export { encoderForward, encoderInit, featureDim } from "./src/model/encoder.ts";

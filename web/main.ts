@@ -18,6 +18,7 @@ import { classifyPhoto, type FaceResult } from "../src/eval/photos.ts";
 import { FaceStage } from "../src/face/stage.ts";
 import type { RgbInput } from "../src/face/warp.ts";
 import { load } from "../src/model/classifier.ts";
+import { describeModel } from "../src/model/ensemble.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -43,15 +44,19 @@ function draw(source: CanvasImageSource, w: number, h: number, faces: FaceResult
     ctx.strokeStyle = f.source === "detector" ? "#00e0ff" : "#ffbf00";
     ctx.lineWidth = 2;
     ctx.strokeRect(x, y, bw, bh);
-    const bx = Math.min(x + bw + 4, canvas.width - 130), by = Math.max(0, y);
+    // one row per class: name, percentage (right-aligned), bar, each in its own column
+    const bx = Math.min(x + bw + 4, canvas.width - 172), by = Math.max(0, y);
     ctx.fillStyle = "rgba(0, 0, 0, 0.6)";
-    ctx.fillRect(bx, by, 128, 6 * 16 + 4);
+    ctx.fillRect(bx, by, 170, 6 * 16 + 4);
     EMOTIONS.forEach((e, k) => {
       const p = f.probabilities[e];
       ctx.fillStyle = COLOURS[k];
-      ctx.fillRect(bx + 70, by + 4 + k * 16, 55 * p, 12);
+      ctx.fillRect(bx + 108, by + 4 + k * 16, 58 * p, 12);
       ctx.fillStyle = e === f.class ? "#ffffff" : "#cccccc";
-      ctx.fillText(`${e.slice(0, 8)} ${(100 * p).toFixed(0)}%`, bx + 3, by + 14 + k * 16);
+      ctx.textAlign = "left";
+      ctx.fillText(e, bx + 3, by + 14 + k * 16);
+      ctx.textAlign = "right";
+      ctx.fillText(`${(100 * p).toFixed(0)}%`, bx + 104, by + 14 + k * 16);
     });
   }
 }
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
     load(modelUrl),
     FaceStage.load(new URL("/models/face/", location.href), { worker: false }),
   ]);
-  $<HTMLSpanElement>("model").textContent = `${modelUrl} (${model.metadata.method})`;
+  $<HTMLSpanElement>("model").textContent = `${modelUrl} (${describeModel(model.metadata)})`;
   say("ready: drop a photo, pick one, or start the webcam");
 
   /** Reads a photo given as file bytes (PNG or JPEG), exactly as `predict` would. */

@@ -14,6 +14,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import("./eval.ts")).command,
   predict: async () => (await import("./predict.ts")).command,
   compare: async () => (await import("./compare.ts")).command,
+  ensemble: async () => (await import("./ensemble.ts")).command,
   devscore: async () => (await import("./devscore.ts")).command,
   serve: async () => (await import("./serve.ts")).command,
 };

@@ -11,6 +11,7 @@ import { DEFAULT_DEVSETS, findDevsets, formatDevsetTable, scoreDevsets } from ".
 import { FaceStage, parseFaceMode } from "../face/stage.ts";
 import { parseTta } from "../eval/tta.ts";
 import { load } from "../model/classifier.ts";
+import { describeModel } from "../model/ensemble.ts";
 import type { Command } from "./command.ts";
 import { backendFlag, intFlag, MODEL_FLAG_HELP, modelFlag } from "./flags.ts";
 
@@ -83,6 +84,7 @@ export const command: Command = {
       const json = {
         model: modelPath,
         method: model.metadata.method,
+        networks: model.members.length,
         backend: info.name,
         face: faceMode,
         adapt: values.adapt ?? false,
@@ -100,7 +102,7 @@ export const command: Command = {
       else {
         const how = `face ${faceMode}, tta ${tta}` +
           (values.adapt ? ", BatchNorm adapted to each set (--adapt, transductive)" : "");
-        console.log(`\nmodel ${modelPath} (${model.metadata.method}), ${how}`);
+        console.log(`\nmodel ${modelPath} (${describeModel(model.metadata)}), ${how}`);
         console.log(formatDevsetTable(rows));
       }
     } finally {

@@ -11,6 +11,7 @@ import { adaptBatchNorm } from "../eval/adapt.ts";
 import { FaceDecoder, FaceStage, parseFaceMode } from "../face/stage.ts";
 import { parseTta } from "../eval/tta.ts";
 import { load } from "../model/classifier.ts";
+import { describeModel } from "../model/ensemble.ts";
 import { formatMetrics } from "../eval/metrics.ts";
 import { HELD_OUT_SEED, HELD_OUT_SIZE, openSource } from "../train/data.ts";
 import type { Command } from "./command.ts";
@@ -34,7 +35,8 @@ ${MODEL_FLAG_HELP}
   --tta MODE        scales (default: the mean over the crop and its mirror at 100/90/80% of its
                     side) or none (the crop alone); test-time augmentation, one image at a time
   --json            print one JSON object: macroF1, accuracy, perClass, confusion, n, backend,
-                    face (and noFace: images with no face found), adapt, tta
+                    data, model, networks (1, or an ensemble's count), face (and noFace: images
+                    with no face found), adapt, tta
   --backend NAME    auto (default), webgpu, wasm, cpu
   --batch N         images per forward pass (default 64)`;
 
@@ -91,13 +93,16 @@ export const command: Command = {
           backend: info.name,
           data: data.name,
           model: modelPath,
+          networks: model.members.length,
           face: faceMode,
           noFace: decoder?.counts.noFace,
           adapt: adapted !== undefined,
           tta,
         }));
       } else {
-        console.log(`model ${modelPath} (${model.metadata.method}), data ${data.name}, tta ${tta}`);
+        console.log(
+          `model ${modelPath} (${describeModel(model.metadata)}), data ${data.name}, tta ${tta}`,
+        );
         if (decoder) console.log(decoder.summary());
         if (adapted) {
           console.log(

@@ -3,7 +3,8 @@
  * re-estimated on the unlabelled images about to be scored, so that the network normalises
  * real photos with real photos' statistics instead of the synthetic training faces'. No label
  * is read; the images go through in a seeded random order (never grouped by class), in batches
- * of the usual size, and each layer's mean and variance become the average over all batches.
+ * of the usual size, and each layer's mean and variance become the average over all batches
+ * (for an ensemble, in each of its networks).
  * It is transductive (it looks at the test images), so it is off by default and every report
  * that uses it says so.
  *
@@ -15,6 +16,7 @@ import { prepareImages } from "../data/augment.ts";
 import type { BnUpdate } from "../model/layers.ts";
 import type { EmotionModel } from "../model/classifier.ts";
 import { classifierForward } from "../model/networks.ts";
+import type { Params } from "../model/params.ts";
 import { Rng } from "../rng.ts";
 import type { Tensor } from "../tensors.ts";
 
@@ -46,6 +48,39 @@ export async function adaptBatchNorm(
   const order = new Rng(opts.seed ?? 0, 0xada9).shuffle(
     Array.from({ length: data.length }, (_, i) => i),
   ).slice(0, opts.maxImages ?? data.length);
+  const before: [Params, Map<string, Tensor>][] = [];
+  let layers = 0;
+  for (const params of model.members) {
+    const saved = await _adaptOne(params, model, data, order, bs);
+    before.push([params, saved]);
+    layers += saved.size / 2;
+  }
+  return {
+    images: order.length,
+    layers,
+    restore: () => {
+      for (const [params, saved] of before) {
+        for (const [n, t] of saved) params.get(n).assign(t);
+        tf.dispose([...saved.values()]);
+        saved.clear();
+      }
+    },
+  };
+}
+
+/**
+ * Re-estimates one network's statistics (an ensemble's networks each see the same images in
+ * the same order).
+ *
+ * @returns the statistics it had before, by variable name
+ */
+async function _adaptOne(
+  params: Params,
+  model: EmotionModel,
+  data: Dataset,
+  order: number[],
+  bs: number,
+): Promise<Map<string, Tensor>> {
   const sums = new Map<string, { mean: Tensor; variance: Tensor; n: number }>();
   for (let start = 0; start < order.length; start += bs) {
     const idx = order.slice(start, start + bs);
@@ -57,7 +92,7 @@ export async function adaptBatchNorm(
         tf.tensor4d(b.images, [b.n, b.size, b.size, 3]),
         model.arch,
       );
-      classifierForward(model.params, x, {
+      classifierForward(params, x, {
         arch: model.arch,
         ctx: { train: true, bnUpdates: updates },
       });
@@ -74,20 +109,12 @@ export async function adaptBatchNorm(
   }
   const before = new Map<string, Tensor>();
   for (const [name, s] of sums) {
-    for (const k of [".mean", ".var"]) before.set(name + k, tf.clone(model.params.get(name + k)));
+    for (const k of [".mean", ".var"]) before.set(name + k, tf.clone(params.get(name + k)));
     tf.tidy(() => {
-      model.params.get(`${name}.mean`).assign(tf.div(s.mean, s.n));
-      model.params.get(`${name}.var`).assign(tf.div(s.variance, s.n));
+      params.get(`${name}.mean`).assign(tf.div(s.mean, s.n));
+      params.get(`${name}.var`).assign(tf.div(s.variance, s.n));
     });
     tf.dispose([s.mean, s.variance]);
   }
-  return {
-    images: order.length,
-    layers: sums.size,
-    restore: () => {
-      for (const [n, t] of before) model.params.get(n).assign(t);
-      tf.dispose([...before.values()]);
-      before.clear();
-    },
-  };
+  return before;
 }

@@ -11,9 +11,9 @@ import type { Batch, Dataset } from "../data/dataset.ts";
 import { evaluateDataset, predictDataset, type Predictions } from "../eval/evaluate.ts";
 import { DEFAULT_TTA, type Tta, ttaProbabilities } from "../eval/tta.ts";
 import type { Metrics } from "../eval/metrics.ts";
+import { ensembleLogits } from "./ensemble.ts";
 import { loadModelParams, type ModelMetadata } from "./io.ts";
-import { classifierForward } from "./networks.ts";
-import type { Params } from "./params.ts";
+import { Params } from "./params.ts";
 import type { Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** The classifier's reading of one image. */
@@ -32,8 +32,13 @@ export interface EmotionModel {
   readonly arch: ArchConfig;
   /** Config, method, backend, seed, metrics and version it was saved with. */
   readonly metadata: ModelMetadata;
-  /** The weights (`encoder.*`, `head.*`). */
+  /** The weights (`encoder.*`, `head.*`) of its first (for a single network: its only) network. */
   readonly params: Params;
+  /**
+   * The weights of every network: one for a single network, several for an ensemble, whose
+   * probabilities are the mean of its networks' (see `src/model/ensemble.ts`).
+   */
+  readonly members: readonly Params[];
   /**
    * Class probabilities of a batch.
    *
@@ -63,23 +68,27 @@ export interface EmotionModel {
 }
 
 /**
- * Wraps a classifier record.
+ * Wraps a classifier record, or the records of an ensemble's networks.
  *
- * @param params `encoder.*` + `head.*` @param arch encoder architecture
- * @returns the model (owns `params`)
+ * @param params `encoder.*` + `head.*`, or one such record per network of one architecture
+ * @param arch encoder architecture
+ * @returns the model (owns the records)
  */
 export function classifierModel(
-  params: Params,
+  params: Params | readonly Params[],
   arch: ArchConfig,
   metadata: ModelMetadata,
 ): EmotionModel {
-  const logits = (x: Tensor4D) => classifierForward(params, x, { arch, ctx: { train: false } });
+  const members = params instanceof Params ? [params] : [...params];
+  if (members.length === 0) throw new Error("classifierModel: no network");
+  const logits = ensembleLogits(members, arch);
   const probabilities = (images: Tensor4D, opts: { tta?: Tta } = {}) =>
     ttaProbabilities(logits, images, arch, opts.tta ?? DEFAULT_TTA);
   return {
     arch,
     metadata,
-    params,
+    params: members[0],
+    members,
     probabilities,
     classify: async (images, opts = {}) => {
       const probs = images instanceof tf.Tensor
@@ -108,7 +117,7 @@ export function classifierModel(
       predictDataset(logits, data, { arch, ...opts, tta: opts.tta ?? DEFAULT_TTA }),
     evaluate: (data, opts = {}) =>
       evaluateDataset(logits, data, { arch, ...opts, tta: opts.tta ?? DEFAULT_TTA }),
-    dispose: () => params.dispose(),
+    dispose: () => members.forEach((p) => p.dispose()),
   };
 }
 
@@ -124,6 +133,6 @@ export function classifierModel(
  * ```
  */
 export async function load(pathOrUrl: string): Promise<EmotionModel> {
-  const { params, arch, metadata } = await loadModelParams(pathOrUrl);
-  return classifierModel(params, arch, metadata);
+  const { members, arch, metadata } = await loadModelParams(pathOrUrl);
+  return classifierModel(members, arch, metadata);
 }

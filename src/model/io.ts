@@ -288,6 +288,8 @@ export interface ModelMetadata {
   metrics?: Record<string, unknown>;
   /** The byel version that saved it. */
   version: string;
+  /** For an ensemble: each network's seed, source, method and metrics, in order. */
+  members?: MemberMetadata[];
   /** Anything else training recorded (step, data, times). */
   [key: string]: unknown;
 }
@@ -295,30 +297,67 @@ export interface ModelMetadata {
 /** Format tag of saved classifiers. */
 export const MODEL_FORMAT = "byel-classifier";
 
+/** What one network of an ensemble was, as its ensemble's metadata records it. */
+export interface MemberMetadata {
+  /** Its training seed. */
+  seed: number;
+  /** The model folder it was read from (as given to `ensemble`). */
+  from: string;
+  /** Its method. */
+  method: string;
+  /** Its validation metrics. */
+  metrics?: Record<string, unknown>;
+  /** The byel version that trained it. */
+  version?: string;
+  /** Its training time in seconds, when recorded. */
+  trainSeconds?: number;
+  /** The training step its weights are from, when recorded. */
+  step?: number;
+}
+
 /**
- * Saves a classifier (`encoder.*` + `head.*`) as a model directory.
+ * The weight-name prefix of network `i` of an ensemble (`member1.encoder.stage1.0.conv.w`); a
+ * single network's names have none.
+ *
+ * @param i index of the network @param n how many networks the model holds
+ * @returns the prefix, `""` when `n` is 1
+ */
+export function memberPrefix(i: number, n: number): string {
+  return n === 1 ? "" : `member${i}.`;
+}
+
+/**
+ * Saves a classifier (`encoder.*` + `head.*`), or several with the same architecture as one
+ * ensemble, as a model directory. An ensemble is one `model.json` + `weights.bin` whose topology
+ * says `members: N` and whose weights are named `member<i>.encoder.*` / `member<i>.head.*`, so it
+ * loads from a path or a URL like a single network.
  *
  * @param dir target directory
- * @param params the classifier's record
+ * @param params the classifier's record, or one per network of an ensemble
  * @param opts arch, metadata, float16
  */
 export async function saveModel(
   dir: string,
-  params: Params,
+  params: Params | readonly Params[],
   opts: { arch: ArchConfig; metadata: ModelMetadata; float16?: boolean },
 ): Promise<void> {
+  const members = params instanceof Params ? [params] : params;
+  if (members.length === 0) throw new Error("saveModel: no network to save");
   const tensors = new Map<string, Tensor>();
-  for (const n of params.names()) {
-    if (n.startsWith(`${NET.encoder}.`) || n.startsWith(`${NET.head}.`)) {
-      tensors.set(n, params.get(n));
+  members.forEach((p, i) => {
+    for (const n of p.names()) {
+      if (n.startsWith(`${NET.encoder}.`) || n.startsWith(`${NET.head}.`)) {
+        tensors.set(memberPrefix(i, members.length) + n, p.get(n));
+      }
     }
-  }
+  });
   await writeTensors(dir, tensors, {
     format: MODEL_FORMAT,
     topology: {
       arch: opts.arch,
       classes: [...EMOTIONS],
       input: "[B, S, S, 3] RGB in [0,1], ImageNet-normalised",
+      ...(members.length > 1 ? { members: members.length } : {}),
     },
     metadata: opts.metadata as unknown as JsonRecord,
     float16: opts.float16,
@@ -326,23 +365,42 @@ export async function saveModel(
 }
 
 /**
- * Loads a classifier saved by {@link saveModel}.
+ * Loads a classifier saved by {@link saveModel}: one network, or every network of an ensemble.
  *
  * @param pathOrUrl a directory or an http(s) URL
- * @returns its record, arch and metadata (caller disposes `params`)
+ * @returns `members`: one record per network (`encoder.*` + `head.*`), `params` the first of
+ *   them, arch and metadata (caller disposes every member)
  */
 export async function loadModelParams(
   pathOrUrl: string,
-): Promise<{ params: Params; arch: ArchConfig; metadata: ModelMetadata }> {
+): Promise<{ params: Params; members: Params[]; arch: ArchConfig; metadata: ModelMetadata }> {
   const { tensors, format, topology, metadata } = await readTensors(pathOrUrl);
-  if (format !== MODEL_FORMAT) {
+  const n = topology.members ?? 1;
+  const bad = format !== MODEL_FORMAT
+    ? `is a "${format}", not a byel classifier (format ${MODEL_FORMAT})`
+    : !(Number.isInteger(n) && (n as number) >= 1)
+    ? `says "members": ${JSON.stringify(n)} (expected a whole number >= 1)`
+    : undefined;
+  if (bad) {
     for (const t of tensors.values()) t.dispose();
-    throw new UserError(
-      `${pathOrUrl} is a "${format}", not a byel classifier (format ${MODEL_FORMAT})`,
-    );
+    throw new UserError(`${pathOrUrl} ${bad}; point --model at a folder written by train`);
   }
-  const params = new Params();
-  for (const [n, t] of tensors) params.add(n, t);
+  const members = Array.from({ length: n as number }, () => new Params());
+  for (const [name, t] of tensors) {
+    const m = (n as number) === 1 ? 0 : Number(/^member(\d+)\./.exec(name)?.[1] ?? NaN);
+    const rest = name.slice(memberPrefix(m, n as number).length);
+    const ok = m >= 0 && m < members.length &&
+      (rest.startsWith(`${NET.encoder}.`) || rest.startsWith(`${NET.head}.`));
+    if (!ok) {
+      for (const p of members) p.dispose();
+      for (const u of tensors.values()) if (!u.isDisposed) u.dispose();
+      throw new UserError(
+        `${pathOrUrl}/model.json: weight ${name} belongs to no network of its ${n} ` +
+          `(expected member0. to member${(n as number) - 1}.); restore the model or build it again`,
+      );
+    }
+    members[m].add(rest, t);
+  }
   // Models saved before these fields existed are ResNets with ImageNet normalisation.
   const arch = {
     family: "resnet",
@@ -350,7 +408,8 @@ export async function loadModelParams(
     ...(topology.arch as object),
   } as ArchConfig;
   return {
-    params,
+    params: members[0],
+    members,
     arch,
     metadata: metadata as unknown as ModelMetadata,
   };

@@ -7,6 +7,7 @@ import { tf } from "../../src/deps.ts";
 import { SMOKE } from "../../src/config.ts";
 import { initClassifier } from "../../src/model/networks.ts";
 import { saveModel } from "../../src/model/io.ts";
+import { flat, pngBytes, writeTree } from "../_helpers/fixtures.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 
@@ -132,6 +133,95 @@ Deno.test("flags are checked alike in every command: --batch 0 and --tta flip fo
       /--tta flip is not allowed: expected one of scales, none/,
     );
   }
+});
+
+Deno.test("ensemble: joins two models that eval reads; bad input gets one line and writes nothing", async () => {
+  const other = `${root}/model-s1`, wide = `${root}/wide`;
+  for (
+    const [dir, cfg] of [[other, { ...SMOKE, seed: 1 }], [wide, {
+      ...SMOKE,
+      arch: { ...SMOKE.arch, width: 1 / 8 },
+    }]] as const
+  ) {
+    const p = initClassifier(cfg);
+    await saveModel(dir, p, {
+      arch: cfg.arch,
+      metadata: {
+        config: cfg,
+        method: "baseline",
+        backend: "cpu",
+        seed: cfg.seed,
+        version: "test",
+      },
+    });
+    p.dispose();
+  }
+  const ens = `${root}/ens`;
+  oneLine(await cli("ensemble", model, other), /ensemble needs --out DIR/);
+  oneLine(
+    await cli("ensemble", "--out", ens, model),
+    /ensemble needs two or more model folders after its flags, got 1/,
+  );
+  oneLine(
+    await cli("ensemble", "--out", ens, "--backend", "cpu", model, wide),
+    /wide: its network \(resnet x0\.125 .*\) is not .*model's \(resnet x0\.0625 .*\); an ensemble needs one architecture/,
+  );
+  oneLine(
+    await cli("ensemble", "--out", ens, "--backend", "cpu", model, `${root}/nothing`),
+    /no model at .*nothing: expected a directory with model\.json and weights\.bin/,
+  );
+  await assert.rejects(() => Deno.stat(ens), Deno.errors.NotFound);
+  const ok = await cli("ensemble", "--out", ens, "--float16", "--backend", "cpu", model, other);
+  assert.equal(ok.code, 0, ok.lines.join("\n"));
+  assert.match(ok.stdout, /^backend cpu/m);
+  assert.match(ok.stdout, /wrote .*ens \(float16\): baseline, ensemble of 2: seeds 0, 1/);
+  oneLine(
+    await cli("ensemble", "--out", ens, "--backend", "cpu", model, other),
+    /ens already holds a model; pass --overwrite to replace it/,
+  );
+  const again = await cli(
+    "ensemble",
+    "--out",
+    ens,
+    "--overwrite",
+    "--backend",
+    "cpu",
+    model,
+    other,
+  );
+  assert.equal(again.code, 0, again.lines.join("\n"));
+  await writeTree(`${root}/faces`, {
+    "happy/a.png": pngBytes(40, 40, flat(40, 40, 200, 150, 120)),
+    "sad/b.png": pngBytes(40, 40, flat(40, 40, 90, 60, 50)),
+  });
+  const e = await cli(
+    "eval",
+    "--model",
+    ens,
+    "--data",
+    `${root}/faces`,
+    "--face",
+    "none",
+    "--json",
+    "--backend",
+    "cpu",
+  );
+  assert.equal(e.code, 0, e.lines.join("\n"));
+  const m = JSON.parse(e.stdout.trim().split("\n").pop()!);
+  assert.equal(m.networks, 2);
+  assert.equal(m.n, 2);
+  const plain = await cli(
+    "eval",
+    "--model",
+    ens,
+    "--data",
+    `${root}/faces`,
+    "--face",
+    "none",
+    "--backend",
+    "cpu",
+  );
+  assert.match(plain.stdout, /\(baseline, ensemble of 2: seeds 0, 1\)/);
 });
 
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
