@@ -84,11 +84,11 @@ export async function buildEnsemble(
     for (const src of sources) {
       const m = await loadModelParams(src);
       loaded.push(m);
-      const first = loaded[0];
-      if (JSON.stringify(_sorted(m.arch)) !== JSON.stringify(_sorted(first.arch))) {
+      const arch = loaded[0].arch;
+      if (JSON.stringify(_sorted(m.arch)) !== JSON.stringify(_sorted(arch))) {
         throw new UserError(
           `${src}: its network (${_archLine(m.arch)}) is not ${sources[0]}'s ` +
-            `(${_archLine(first.arch)}); an ensemble needs one architecture: give models ` +
+            `(${_archLine(arch)}); an ensemble needs one architecture: give models ` +
             `trained with the same preset`,
         );
       }
@@ -106,9 +106,9 @@ export async function buildEnsemble(
     );
     // The first network's config, data and backend describe the ensemble (the networks share
     // the architecture; their seeds, times and metrics are per network, under `members`).
-    const { metrics: _m, step: _s, trainSeconds: _t, ...first } = loaded[0].metadata;
+    const { metrics: _m, step: _s, trainSeconds: _t, ...shared } = loaded[0].metadata;
     const metadata: ModelMetadata = {
-      ...first,
+      ...shared,
       method: [...new Set(info.map((x) => x.method))].join("+"),
       version: VERSION,
       members: info,

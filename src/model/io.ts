@@ -294,6 +294,11 @@ export interface ModelMetadata {
   [key: string]: unknown;
 }
 
+/** @returns whether a weight belongs to a saved classifier (`encoder.*`, `head.*`) @param name its name */
+function _isClassifierWeight(name: string): boolean {
+  return name.startsWith(`${NET.encoder}.`) || name.startsWith(`${NET.head}.`);
+}
+
 /** Format tag of saved classifiers. */
 export const MODEL_FORMAT = "byel-classifier";
 
@@ -345,10 +350,8 @@ export async function saveModel(
   if (members.length === 0) throw new Error("saveModel: no network to save");
   const tensors = new Map<string, Tensor>();
   members.forEach((p, i) => {
-    for (const n of p.names()) {
-      if (n.startsWith(`${NET.encoder}.`) || n.startsWith(`${NET.head}.`)) {
-        tensors.set(memberPrefix(i, members.length) + n, p.get(n));
-      }
+    for (const n of p.names().filter(_isClassifierWeight)) {
+      tensors.set(memberPrefix(i, members.length) + n, p.get(n));
     }
   });
   await writeTensors(dir, tensors, {
@@ -375,28 +378,27 @@ export async function loadModelParams(
   pathOrUrl: string,
 ): Promise<{ params: Params; members: Params[]; arch: ArchConfig; metadata: ModelMetadata }> {
   const { tensors, format, topology, metadata } = await readTensors(pathOrUrl);
-  const n = topology.members ?? 1;
+  const declared = topology.members ?? 1;
   const bad = format !== MODEL_FORMAT
     ? `is a "${format}", not a byel classifier (format ${MODEL_FORMAT})`
-    : !(Number.isInteger(n) && (n as number) >= 1)
-    ? `says "members": ${JSON.stringify(n)} (expected a whole number >= 1)`
+    : !(Number.isInteger(declared) && (declared as number) >= 1)
+    ? `says "members": ${JSON.stringify(declared)} (expected a whole number >= 1)`
     : undefined;
   if (bad) {
     for (const t of tensors.values()) t.dispose();
     throw new UserError(`${pathOrUrl} ${bad}; point --model at a folder written by train`);
   }
-  const members = Array.from({ length: n as number }, () => new Params());
+  const n = declared as number;
+  const members = Array.from({ length: n }, () => new Params());
   for (const [name, t] of tensors) {
-    const m = (n as number) === 1 ? 0 : Number(/^member(\d+)\./.exec(name)?.[1] ?? NaN);
-    const rest = name.slice(memberPrefix(m, n as number).length);
-    const ok = m >= 0 && m < members.length &&
-      (rest.startsWith(`${NET.encoder}.`) || rest.startsWith(`${NET.head}.`));
-    if (!ok) {
+    const m = n === 1 ? 0 : Number(/^member(\d+)\./.exec(name)?.[1] ?? NaN);
+    const rest = name.slice(memberPrefix(m, n).length);
+    if (!(m >= 0 && m < n && _isClassifierWeight(rest))) {
       for (const p of members) p.dispose();
       for (const u of tensors.values()) if (!u.isDisposed) u.dispose();
       throw new UserError(
         `${pathOrUrl}/model.json: weight ${name} belongs to no network of its ${n} ` +
-          `(expected member0. to member${(n as number) - 1}.); restore the model or build it again`,
+          `(expected member0. to member${n - 1}.); restore the model or build it again`,
       );
     }
     members[m].add(rest, t);

@@ -37,15 +37,17 @@ function oneLine(r: { code: number; lines: string[] }, want: RegExp): void {
 
 await tf.setBackend("cpu");
 const root = await Deno.makeTempDir({ prefix: "byel_cli_err_" });
-const model = `${root}/model`;
-{
-  const p = initClassifier(SMOKE);
-  await saveModel(model, p, {
-    arch: SMOKE.arch,
-    metadata: { config: SMOKE, method: "baseline", backend: "cpu", seed: 0, version: "test" },
+/** Saves an untrained classifier of `cfg` (a baseline model) to `dir`. */
+async function saveUntrained(dir: string, cfg: typeof SMOKE = SMOKE): Promise<void> {
+  const p = initClassifier(cfg);
+  await saveModel(dir, p, {
+    arch: cfg.arch,
+    metadata: { config: cfg, method: "baseline", backend: "cpu", seed: cfg.seed, version: "test" },
   });
   p.dispose();
 }
+const model = `${root}/model`;
+await saveUntrained(model);
 
 Deno.test("train and synth with --out naming a file: one line, the file untouched", async () => {
   await Deno.writeTextFile(`${root}/afile`, "keep me");
@@ -137,25 +139,8 @@ Deno.test("flags are checked alike in every command: --batch 0 and --tta flip fo
 
 Deno.test("ensemble: joins two models that eval reads; bad input gets one line and writes nothing", async () => {
   const other = `${root}/model-s1`, wide = `${root}/wide`;
-  for (
-    const [dir, cfg] of [[other, { ...SMOKE, seed: 1 }], [wide, {
-      ...SMOKE,
-      arch: { ...SMOKE.arch, width: 1 / 8 },
-    }]] as const
-  ) {
-    const p = initClassifier(cfg);
-    await saveModel(dir, p, {
-      arch: cfg.arch,
-      metadata: {
-        config: cfg,
-        method: "baseline",
-        backend: "cpu",
-        seed: cfg.seed,
-        version: "test",
-      },
-    });
-    p.dispose();
-  }
+  await saveUntrained(other, { ...SMOKE, seed: 1 });
+  await saveUntrained(wide, { ...SMOKE, arch: { ...SMOKE.arch, width: 1 / 8 } });
   const ens = `${root}/ens`;
   oneLine(await cli("ensemble", model, other), /ensemble needs --out DIR/);
   oneLine(
@@ -194,33 +179,13 @@ Deno.test("ensemble: joins two models that eval reads; bad input gets one line a
     "happy/a.png": pngBytes(40, 40, flat(40, 40, 200, 150, 120)),
     "sad/b.png": pngBytes(40, 40, flat(40, 40, 90, 60, 50)),
   });
-  const e = await cli(
-    "eval",
-    "--model",
-    ens,
-    "--data",
-    `${root}/faces`,
-    "--face",
-    "none",
-    "--json",
-    "--backend",
-    "cpu",
-  );
+  const evalArgs = ["eval", "--model", ens, "--data", `${root}/faces`, "--face", "none"];
+  const e = await cli(...evalArgs, "--json", "--backend", "cpu");
   assert.equal(e.code, 0, e.lines.join("\n"));
   const m = JSON.parse(e.stdout.trim().split("\n").pop()!);
   assert.equal(m.networks, 2);
   assert.equal(m.n, 2);
-  const plain = await cli(
-    "eval",
-    "--model",
-    ens,
-    "--data",
-    `${root}/faces`,
-    "--face",
-    "none",
-    "--backend",
-    "cpu",
-  );
+  const plain = await cli(...evalArgs, "--backend", "cpu");
   assert.match(plain.stdout, /\(baseline, ensemble of 2: seeds 0, 1\)/);
 });
 
