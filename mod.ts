@@ -65,7 +65,7 @@ export type {
 } from "./src/tensors.ts";
 export { TFJS_VERSION } from "./src/deps.ts";
 
-// Engine: backend choice, the WASM Winograd switch and the WASM memory guard.
+// Engine: backend choice, the WASM Winograd and kernel-thread switches, the WASM memory guard.
 export {
   type BackendInfo,
   type BackendName,
@@ -77,6 +77,7 @@ export {
 } from "./src/backend/select.ts";
 export type { AdapterSummary } from "./src/backend/webgpu.ts";
 export { setWinograd } from "./src/backend/kernels/winograd.ts";
+export { setSimdParallel } from "./src/backend/kernels/wasm_simd.ts";
 export { checkRunMemory, estimateStepBytes, type StepMemoryOptions } from "./src/backend/memory.ts";
 
 // Data: the one Dataset interface, the synthetic faces, photos, image folders and caches.

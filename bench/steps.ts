@@ -11,8 +11,9 @@
  *   projections outside the gradient, online encoder, projector, predictor and emotion
  *   classifier with EVS, backward, the `pretrain.optimizer` update, running statistics, EMA of
  *   the target;
- * - `inference`: a saved classifier's `classify()` (`src/model/classifier.ts`): upload,
- *   normalisation, encoder with folded BatchNorm, head, softmax, one read back.
+ * - `inference`: a saved classifier's `classify()` (`src/model/classifier.ts`) with one view
+ *   (`tta: "none"`): upload, normalisation, encoder with folded BatchNorm, head, softmax, one
+ *   read back.
  *
  * The learning rate follows the stage's schedule over the steps of a full run of the config,
  * from step 0, as in training. Only the images are not the loop's: reading, rendering and the
@@ -143,8 +144,10 @@ function _inference(cfg: Config): BenchStep {
     version: VERSION,
   });
   return {
+    // One view, as the reference's forward: the six views of the default test-time
+    // augmentation would be six times the work (see `src/eval/tta.ts`).
     run: async () => {
-      await model.classify(batch);
+      await model.classify(batch, { tta: "none" });
     },
     images: batch.n,
     params: model.params.count(),

@@ -25,12 +25,16 @@
  *    workers: a thread beyond the pool would need a worker started from the event loop while the
  *    main thread blocks waiting for it.
  *
+ * 5. byel's own SIMD kernels run on as many threads as XNNPACK: once the backend runs, they get
+ *    a pool of `node:worker_threads` workers (`kernels/simd_pool.ts`).
+ *
  * @module
  */
 import nodeFs from "node:fs";
 import nodeOs from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import { tf, tfwasm } from "../deps.ts";
+import { setSimdThreads } from "./kernels/wasm_simd.ts";
 
 /** Emscripten preallocates this many pthread workers; more threads than this would deadlock. */
 export const MAX_WASM_THREADS = 8;
@@ -252,5 +256,13 @@ export async function startWasm(
       for (const w of _starting.splice(0)) w.release();
     }
   }
-  return { simd: opts.simd, threads: tfwasm.getThreadsCount() };
+  const running = tfwasm.getThreadsCount();
+  // byel's own SIMD kernels get as many threads as XNNPACK (workers on the same memory).
+  setSimdThreads(threaded ? running : 1, _spawnSimdWorker);
+  return { simd: opts.simd, threads: running };
+}
+
+/** Starts a worker for byel's SIMD kernels (see `kernels/simd_pool.ts`). */
+function _spawnSimdWorker(source: string): NodeWorker {
+  return new NodeWorker(source, { eval: true });
 }

@@ -63,7 +63,8 @@ export function ttaViews(images: Tensor4D, tta: Tta): Tensor4D[] {
       // cropAndResize samples the box's corners at (m, 1 - m) of the (S - 1)-pixel span
       const boxes = tf.tile(tf.tensor2d([[m, m, 1 - m, 1 - m]]), [b, 1]) as tf.Tensor2D;
       const v = keep === 1 ? images : tf.image.cropAndResize(images, boxes, idx, [s, s]);
-      views.push(v, tf.reverse(v, 2));
+      // flipLeftRight is tf.reverse(v, 2), the same values: on WASM 9 ms against 71 (128 at 48 px).
+      views.push(v, tf.image.flipLeftRight(v) as Tensor4D);
     }
     return views;
   });

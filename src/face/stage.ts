@@ -12,6 +12,7 @@ import { DecodeError, decodeImage, loadFastJpeg } from "../data/decode.ts";
 import type { DecodedFiles, FileDecoder, FileFailure } from "../data/decode.ts";
 import type { ResizeOptions } from "../data/resize.ts";
 import { UserError } from "../errors.ts";
+import { isPermissionError, mayLoadWorker } from "../workers.ts";
 import { alignFace } from "./align.ts";
 import { detectFacesBatch, type DetectOptions, type Face } from "./detect.ts";
 import {
@@ -134,12 +135,12 @@ export class FaceStage {
     const url = new URL("./worker.ts", import.meta.url).href;
     // Without read access to a local worker module, Deno would print its own uncaught error
     // before the fallback below; ask first.
-    if (!_mayRead(url)) return await inThread(` (no read access to ${url})`);
+    if (!mayLoadWorker(url)) return await inThread(` (no read access to ${url})`);
     let worker: Worker;
     try {
       worker = new Worker(url, { type: "module" });
     } catch (e) {
-      if (_isPermission(e)) return await inThread(` (no permission to load ${url})`);
+      if (isPermissionError(e)) return await inThread(` (no permission to load ${url})`);
       throw e;
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -167,7 +168,7 @@ export class FaceStage {
       }).finally(() => clearTimeout(timer));
     } catch (e) {
       worker.terminate();
-      if (e instanceof _WorkerStartError && _isPermission(e)) {
+      if (e instanceof _WorkerStartError && isPermissionError(e)) {
         return await inThread(` (no permission to load ${url})`);
       }
       if (e instanceof _WorkerStartError) {
@@ -232,29 +233,6 @@ export class FaceStage {
 
 /** The worker's own start failure (its module could not be loaded or threw at the top). */
 class _WorkerStartError extends Error {}
-
-/** Whether a `file:` URL may be read without a prompt (other URLs: true, tried as they come). */
-function _mayRead(url: string): boolean {
-  if (!url.startsWith("file:")) return true;
-  const perms = (globalThis as {
-    Deno?: { permissions?: { querySync?(d: { name: "read"; path: string }): { state: string } } };
-  }).Deno?.permissions;
-  if (!perms?.querySync) return true;
-  return perms.querySync({ name: "read", path: decodeURIComponent(new URL(url).pathname) })
-    .state === "granted";
-}
-
-/** Whether `e` is Deno refusing a permission (to read or import the worker's module). */
-function _isPermission(e: unknown): boolean {
-  const D = (globalThis as { Deno?: { errors?: Record<string, unknown> } }).Deno?.errors;
-  for (const k of ["NotCapable", "PermissionDenied"]) {
-    const C = D?.[k] as (new () => Error) | undefined;
-    if (C && e instanceof C) return true;
-  }
-  return /Requires (read|import|net) access|NotCapable|PermissionDenied/.test(
-    (e as Error)?.message ?? "",
-  );
-}
 
 /**
  * A {@link FileDecoder} that returns each file's aligned face (its best face) instead of the

@@ -17,6 +17,7 @@
 import { tf } from "../deps.ts";
 import { Params } from "../model/params.ts";
 import type { Tensor, Variable } from "../tensors.ts";
+import { wasmOptimAvailable } from "../backend/kernels/wasm_optim.ts";
 
 /**
  * The decay applied at update `t` (0-based).
@@ -48,7 +49,12 @@ export function startAverage(p: Params): Params {
  * shape @param decay d in [0, 1]
  */
 export function moveToward(a: Variable, b: Tensor, decay: number): void {
-  tf.tidy(() => a.assign(tf.add(tf.mul(a, decay), tf.mul(b, 1 - decay))));
+  tf.tidy(() => {
+    if (wasmOptimAvailable(a)) {
+      // One kernel, the same float32 operations (kernels/wasm_optim.ts).
+      a.assign(tf.engine().runKernel("ByelLerp", { a, b }, { decay }) as Tensor);
+    } else a.assign(tf.add(tf.mul(a, decay), tf.mul(b, 1 - decay)));
+  });
 }
 
 /**

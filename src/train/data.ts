@@ -9,6 +9,7 @@
 import type { Dataset } from "../data/dataset.ts";
 import { openImages } from "../data/open.ts";
 import { SyntheticFaces } from "../data/synth/dataset.ts";
+import { RenderWorker } from "../data/synth/workers.ts";
 import type { Config } from "../config.ts";
 import { FaceDecoder, FaceStage } from "../face/stage.ts";
 
@@ -60,7 +61,8 @@ export async function openSource(
  *
  * @param cfg run config (data.*, arch.inputSize)
  * @param opts `strict`: stop at the first bad image file of a folder instead of skipping it
- * @returns `{ train, val, close }`: `close` frees the face stage when one was loaded
+ * @returns `{ train, val, close }` (the generator's training faces render in a worker,
+ *   {@link RenderWorker}): `close` frees the face stage when one was loaded, and the worker
  */
 export async function openRunData(
   cfg: Config,
@@ -90,7 +92,16 @@ export async function openRunData(
       strict: opts.strict,
       face: face(cfg.data.val),
     });
-    return { train, val, close: () => stage?.dispose() };
+    // The generator's training faces render in a worker, overlapping the steps (workers.ts).
+    const rendered = train instanceof SyntheticFaces ? new RenderWorker(train) : undefined;
+    return {
+      train: rendered ?? train,
+      val,
+      close: () => {
+        stage?.dispose();
+        rendered?.close();
+      },
+    };
   } catch (e) {
     stage?.dispose();
     throw e;

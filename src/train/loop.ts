@@ -24,6 +24,7 @@ import { checkRunMemory } from "../backend/memory.ts";
 import type { Config } from "../config.ts";
 import type { Batch, Dataset } from "../data/dataset.ts";
 import { MemoryCache, memoryCacheBytes } from "../data/memory.ts";
+import { RenderWorker } from "../data/synth/workers.ts";
 import {
   batchIndices,
   classCounts,
@@ -151,6 +152,7 @@ async function _train(
   const counts = classCounts(given.train);
   const weights = cfg.data.balance === "loss" ? classWeights(counts) : undefined;
   log(formatClassDistribution(counts, { title: given.train.name, weights }));
+  if (given.train instanceof RenderWorker) log(`training faces rendered in ${given.train.where}`);
   const train = _inMemory(given.train, cfg.data.memoryMB, log);
   // The validation images too, when they fit in what is left (validated once per epoch).
   const left = cfg.data.memoryMB - (train === given.train ? 0 : memoryCacheBytes(train) / 2 ** 20);

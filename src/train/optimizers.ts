@@ -9,6 +9,7 @@ import { tf } from "../deps.ts";
 import type { OptimizerName } from "../config.ts";
 import { isDecayed, type Params } from "../model/params.ts";
 import type { Tensor, Variable } from "../tensors.ts";
+import { wasmOptimAvailable } from "../backend/kernels/wasm_optim.ts";
 
 /** What every optimizer offers the training loop. */
 export interface Optimizer {
@@ -134,9 +135,22 @@ export class Adam extends SlotOptimizer {
     for (const [name, g0] of grads) {
       const p = params.get(name);
       tf.tidy(() => {
-        const g = this.#wd > 0 && isDecayed(name) ? tf.add(g0, tf.mul(p, this.#wd)) : g0;
+        const wd = this.#wd > 0 && isDecayed(name) ? this.#wd : 0;
         const m = this.slot(`${name}/m`, p);
         const v = this.slot(`${name}/v`, p);
+        if (wasmOptimAvailable(p)) {
+          // One kernel, the same float32 operations as below (kernels/wasm_optim.ts).
+          const [np, nm, nv] = tf.engine().runKernel(
+            "ByelAdam",
+            { p, g: g0, m, v, lr1: stepLr, c2 },
+            { beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: wd },
+          ) as unknown as Tensor[];
+          m.assign(nm);
+          v.assign(nv);
+          p.assign(np);
+          return;
+        }
+        const g = wd > 0 ? tf.add(g0, tf.mul(p, wd)) : g0;
         m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
         v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
         const denom = tf.add(tf.sqrt(tf.div(v, c2)), this.eps);

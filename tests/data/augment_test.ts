@@ -5,6 +5,7 @@ import {
   affineTransform,
   augmentBatch,
   type AugmentParams,
+  blur3,
   drawAugmentParams,
   drawRandConvFilter,
   hueMatrix,
@@ -16,6 +17,7 @@ import {
 } from "../../src/data/augment.ts";
 import { Rng } from "../../src/rng.ts";
 import "../../src/backend/kernels/mod.ts";
+import { selectBackend } from "../../src/backend/select.ts";
 
 await tf.setBackend("cpu");
 
@@ -236,4 +238,42 @@ Deno.test("drawAugmentParams() draws RandConv only when enabled, with centred fi
     .filter((f) => f.filter((v) => v !== 0).length === 9).flatMap((f) => f.filter((v) => v !== 0));
   const v = taps.reduce((s, t) => s + t * t, 0) / taps.length;
   assert.ok(Math.abs(v - 1 / 3) < 0.05, `variance ${v}`);
+});
+
+Deno.test("blur3() on WASM (one kernel) gives the bits of tfjs's slices and addN, on cpu too", async () => {
+  const byOps = (x: tf.Tensor4D, s: number[]) =>
+    tf.tidy(() => {
+      // The composition the kernel replaces, written out: reflect pad, eight shifted views.
+      const [n, h, w] = x.shape;
+      const pad = tf.mirrorPad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], "reflect");
+      const at = (dy: number, dx: number) => tf.slice(pad, [0, 1 + dy, 1 + dx, 0], [n, h, w, 3]);
+      const a = s.map((v) => (v > 0 ? Math.exp(-1 / (2 * v * v)) : 0));
+      const per = (f: (a: number, zz: number) => number) =>
+        tf.tensor4d(a.map((v) => f(v, (1 + 2 * v) * (1 + 2 * v))), [n, 1, 1, 1]);
+      const edges = tf.addN([at(-1, 0), at(1, 0), at(0, -1), at(0, 1)]);
+      const corners = tf.addN([at(-1, -1), at(-1, 1), at(1, -1), at(1, 1)]);
+      return tf.addN([
+        tf.mul(x, per((_, zz) => 1 / zz)),
+        tf.mul(edges, per((v, zz) => v / zz)),
+        tf.mul(corners, per((v, zz) => (v * v) / zz)),
+      ]);
+    });
+  for (const backend of ["wasm", "cpu"] as const) {
+    await selectBackend({ backend, threads: backend === "wasm" ? 1 : undefined });
+    for (const [h, w] of [[2, 2], [3, 5], [17, 9], [48, 48]]) {
+      const x = tf.randomUniform([5, h, w, 3], 0, 1, "float32", h * w) as tf.Tensor4D;
+      const s = [0, 0.4, 0.9, 1.5, 3];
+      const got = blur3(x, s), want = byOps(x, s);
+      const g = got.dataSync(), o = want.dataSync();
+      const differ = g.filter((v, i) => !Object.is(v, o[i])).length;
+      assert.equal(differ, 0, `${backend} ${h}x${w}: ${differ} of ${g.length} values differ`);
+      // sigma 0 is the identity
+      assert.deepEqual(
+        Array.from(tf.tidy(() => tf.slice(got, [0], [1]).dataSync())),
+        Array.from(tf.tidy(() => tf.slice(x, [0], [1]).dataSync())),
+      );
+      tf.dispose([x, got, want]);
+    }
+  }
+  await selectBackend({ backend: "cpu" });
 });

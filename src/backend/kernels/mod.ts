@@ -8,6 +8,12 @@
  * - WASM 3x3 stride-1 convolutions (forward, and the input gradient, which is one): Winograd
  *   F(2x2, 3x3), see `winograd.ts`.
  * - WASM `BatchMatMul` with a transposed operand (scalar loop in tfjs): `wasm_matmul.ts`.
+ * - WASM `Identity` (`tf.clone`, and every tensor a custom gradient saves) copies its input:
+ *   `wasm_identity.ts` shares it, as the CPU backend does.
+ * - The optimizer's update and moving averages: a dozen elementwise kernels per parameter,
+ *   one each on WASM (`wasm_optim.ts`).
+ * - The augmentations' blur: eight scalar-loop slices in tfjs, one kernel on WASM
+ *   (`wasm_augment.ts`).
  * - CPU `Transform` (tf.image.transform, the augmentations' warp) for batches: `cpu_transform.ts`.
  * - BatchNorm's gradient: not a kernel but a custom gradient, `batchNormTrain` in
  *   `../batch_norm.ts`; on WASM its statistics, normalisation and gradient are three kernels of
@@ -20,6 +26,9 @@ import { registerWasmConvGrads } from "./wasm_conv_grads.ts";
 import { registerWinograd } from "./winograd.ts";
 import { registerWasmBatchNorm } from "./wasm_batch_norm.ts";
 import { registerWasmMatMul } from "./wasm_matmul.ts";
+import { registerWasmIdentity } from "./wasm_identity.ts";
+import { registerWasmOptim } from "./wasm_optim.ts";
+import { registerWasmAugment } from "./wasm_augment.ts";
 
 /** Registers our kernels on every backend that needs them. Idempotent. */
 export function registerKernels(): void {
@@ -28,6 +37,9 @@ export function registerKernels(): void {
   registerWinograd();
   registerWasmBatchNorm();
   registerWasmMatMul();
+  registerWasmIdentity();
+  registerWasmOptim();
+  registerWasmAugment();
 }
 
 registerKernels();

@@ -8,35 +8,85 @@
  *
  * Each is one or two passes over the data; tfjs's route took two transposing reductions for
  * the statistics and about ten full-size elementwise kernels for the forward and backward.
+ * The passes run in chunks of rows on every thread (`simdRun`); sums are taken per block of
+ * 128 rows and the blocks added in order, so the result has the same bits on any thread count.
  * `x` is `[..., C]` with C a multiple of 4, float32.
  *
  * @module
  */
 import { tf } from "../../deps.ts";
-import { free, type Info, output, ptr, simdKernels } from "./wasm_simd.ts";
+import {
+  free,
+  type Info,
+  output,
+  ptr,
+  type SimdCall,
+  simdChunks,
+  simdKernels,
+  simdRun,
+} from "./wasm_simd.ts";
 import type { Tensor } from "../../tensors.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
+
+/** Rows per summation block (`BN_BLOCK` in `wasm_simd/batch_norm.c`). */
+const BN_BLOCK = 128;
 
 function _rowsAndChannels(x: Info): [number, number] {
   const c = x.shape[x.shape.length - 1];
   return [tf.util.sizeFromShape(x.shape) / c, c];
 }
 
+/**
+ * Runs `call(r0, n)` for chunks of rows `r0 .. r0 + n` (multiples of {@link BN_BLOCK}) on every
+ * thread; `at.row(p, r0)` and `at.block(p, r0)` are the addresses of row `r0` of a `[rows, C]`
+ * array and of its block's row in a `[blocks, C]` array of block sums.
+ */
+function _byRows(
+  backend: tf.KernelBackend,
+  rows: number,
+  c: number,
+  call: (r0: number, n: number, at: _Addresses) => SimdCall,
+): void {
+  const at: _Addresses = {
+    row: (p: number, r0: number) => p + 4 * r0 * c,
+    block: (p: number, r0: number) => p + 4 * (r0 / BN_BLOCK) * c,
+  };
+  simdRun(backend, simdChunks(backend, rows, BN_BLOCK).map(([r0, n]) => call(r0, n, at)));
+}
+
+/** Addresses within a chunk of rows: see {@link _byRows}. */
+interface _Addresses {
+  row(p: number, r0: number): number;
+  block(p: number, r0: number): number;
+}
+
 function _stats({ inputs, backend }: Args): Info[] {
   const { x } = inputs as { x: Info };
   const k = simdKernels(backend)!;
   const [rows, c] = _rowsAndChannels(x);
-  const mean = output(backend, [c]), variance = output(backend, [c]), tmp = output(backend, [c]);
-  k.bn_stats(
-    ptr(backend, x),
+  const blocks = Math.ceil(rows / BN_BLOCK);
+  const mean = output(backend, [c]), variance = output(backend, [c]);
+  const sums = output(backend, [blocks, c]);
+  const [px, pm, pv, ps] = [x, mean, variance, sums].map((t) => ptr(backend, t));
+  // Block sums on every thread, then their sum in order: the same bits on any thread count.
+  _byRows(
+    backend,
     rows,
     c,
-    ptr(backend, mean),
-    ptr(backend, variance),
-    ptr(backend, tmp),
+    (r0, n, at) => ["bn_sum_blocks", at.row(px, r0), n, c, at.block(ps, r0)],
   );
-  free(backend, [tmp]);
+  k.bn_combine(ps, blocks, c, rows, pm);
+  _byRows(backend, rows, c, (r0, n, at) => [
+    "bn_sqdev_blocks",
+    at.row(px, r0),
+    n,
+    c,
+    pm,
+    at.block(ps, r0),
+  ]);
+  k.bn_combine(ps, blocks, c, rows, pv);
+  free(backend, [sums]);
   return [mean, variance];
 }
 
@@ -46,20 +96,22 @@ function _norm({ inputs, backend, attrs }: Args): Info[] {
   const [rows, c] = _rowsAndChannels(x);
   const y = output(backend, x.shape), xHat = output(backend, x.shape);
   const invStd = output(backend, [c]);
-  const p = (t: Info) => ptr(backend, t);
-  k.bn_norm(
-    p(x),
-    rows,
-    c,
-    p(mean),
-    p(variance),
-    attrs.epsilon as number,
-    p(gamma),
-    p(beta),
-    p(y),
-    p(xHat),
-    p(invStd),
+  const [px, pm, pv, pg, pb, py, ph, pi] = [x, mean, variance, gamma, beta, y, xHat, invStd].map(
+    (t) => ptr(backend, t),
   );
+  k.bn_invstd(pv, c, attrs.epsilon as number, pi);
+  _byRows(backend, rows, c, (r0, n, at) => [
+    "bn_norm_rows",
+    at.row(px, r0),
+    n,
+    c,
+    pm,
+    pi,
+    pg,
+    pb,
+    at.row(py, r0),
+    at.row(ph, r0),
+  ]);
   return [y, xHat, invStd];
 }
 
@@ -67,11 +119,45 @@ function _grad({ inputs, backend }: Args): Info[] {
   const { dy, xHat, gamma, invStd } = inputs as Record<string, Info>;
   const k = simdKernels(backend)!;
   const [rows, c] = _rowsAndChannels(dy);
+  const blocks = Math.ceil(rows / BN_BLOCK);
   const dx = output(backend, dy.shape), dGamma = output(backend, [c]), dBeta = output(backend, [c]);
-  const tmp = output(backend, [c]);
-  const p = (t: Info) => ptr(backend, t);
-  k.bn_grad(p(dy), p(xHat), rows, c, p(gamma), p(invStd), p(dx), p(dGamma), p(dBeta), p(tmp));
-  free(backend, [tmp]);
+  const sumsB = output(backend, [blocks, c]), sumsG = output(backend, [blocks, c]);
+  const [pdy, ph, pg, pi, pdx, pdg, pdb, psb, psg] = [
+    dy,
+    xHat,
+    gamma,
+    invStd,
+    dx,
+    dGamma,
+    dBeta,
+    sumsB,
+    sumsG,
+  ].map((t) => ptr(backend, t));
+  _byRows(backend, rows, c, (r0, n, at) => [
+    "bn_grad_blocks",
+    at.row(pdy, r0),
+    at.row(ph, r0),
+    n,
+    c,
+    at.block(psb, r0),
+    at.block(psg, r0),
+  ]);
+  k.bn_combine(psb, blocks, c, 0, pdb);
+  k.bn_combine(psg, blocks, c, 0, pdg);
+  free(backend, [sumsB, sumsG]);
+  _byRows(backend, rows, c, (r0, n, at) => [
+    "bn_grad_rows",
+    at.row(pdy, r0),
+    at.row(ph, r0),
+    n,
+    c,
+    rows,
+    pg,
+    pi,
+    pdb,
+    pdg,
+    at.row(pdx, r0),
+  ]);
   return [dx, dGamma, dBeta];
 }
 

@@ -13,6 +13,9 @@
  * - 3×3 convolutions with stride 1 (when {@link winogradEligible}) take the filter gradient by
  *   Winograd F(2x2, 3x3) where the tiles are many (`winogradFilterGrad`), and the input gradient
  *   by `winogradInputGrad` or, with many tiles, through the Winograd `Conv2D`.
+ * - Other filter gradients with narrow patches (`FH·FW·Cin` up to {@link PATCH_MAX_WIDTH}: the
+ *   RGB stem, 16-channel layers, stride-2 and 1x1 stride-2 convolutions) are one product of
+ *   patches built a block at a time (`_patchFilterGrad`), on every thread.
  *
  * @module
  */
@@ -24,7 +27,7 @@ import {
   winogradFilterGradEligible,
   winogradInputGrad,
 } from "./winograd.ts";
-import { free, output, ptr, simdKernels } from "./wasm_simd.ts";
+import { free, output, ptr, type SimdCall, simdKernels, simdRun } from "./wasm_simd.ts";
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -143,12 +146,12 @@ export function conv2DBackpropFilterWasm(
     return out;
   }
   const geometry = _geometry(x.shape, attrs.filterShape, [sh, sw], attrs.dataFormat);
-  const patches = _patchFilterGrad(backend, x, dy, info, attrs.filterShape);
-  if (patches) return patches;
   if (winogradFilterGradEligible(geometry, oh, ow)) {
     const dw = winogradFilterGrad(backend, x, dy, { padTop: top, padLeft: left });
     if (dw) return dw;
   }
+  const patches = _patchFilterGrad(backend, x, dy, info, attrs.filterShape);
+  if (patches) return patches;
   const xt = _k(backend, "Transpose", { x }, { perm: [3, 1, 2, 0] }); // [Cin, H, W, N]
   const dyt = _k(backend, "Transpose", { x: dy }, { perm: [1, 2, 0, 3] }); // [OH, OW, N, Cout]
   const h = x.shape[1], w = x.shape[2];
@@ -163,18 +166,38 @@ export function conv2DBackpropFilterWasm(
   return out;
 }
 
-/** Input channels up to which the filter gradient goes through patches (the RGB stem). */
-export const PATCH_MAX_CHANNELS = 4;
+/**
+ * Widest patch row (`FH·FW·Cin`) the filter gradient goes through patches with, where Winograd
+ * does not take it (see `conv2DBackpropFilterWasm`). Measured on 2 threads (a batch of 128 at
+ * 48 px, or ResNet-18's shapes at 32 x 64 px), against the direct route's transposes and
+ * repacked XNNPACK convolution: 3x3 16 -> 16 at 48 px 67 ms against 286-299, 16 -> 32 at 24 px
+ * 29 against 82; stride 2, 3x3 64 -> 128 23 against 26, 128 -> 256 16 against 22, but 256 ->
+ * 512 (width 2304) 22 against 20; 1x1 stride 2 64 -> 128 1.6 against 12.6. Where Winograd is
+ * eligible (32 channels and more, stride 1) it stays faster (24 px 32 -> 32: 51 against 59).
+ */
+export let PATCH_MAX_WIDTH = 1152;
 /** Patch rows per block in `patch_filter_grad` (its `KC`, `wasm_simd/gemm.c`). */
 const PATCH_ROWS = 256;
+/**
+ * Chunks of images the patch filter gradient is split into, whatever the thread count: each
+ * chunk's partial gradient is summed in order, so the result has the same bits on any number
+ * of threads.
+ */
+const PATCH_CHUNKS = 8;
+
+/** Test and benchmark hook: the widest patch row {@link _patchFilterGrad} takes (0: none). */
+export function setPatchMaxWidth(width: number): void {
+  PATCH_MAX_WIDTH = width;
+}
 
 /**
- * The filter gradient of a convolution with few input channels as one product,
+ * The filter gradient of a convolution with narrow patches (any stride) as one product,
  * `dW = patchesᵀ · dy`, by byel's `patch_filter_grad` (`wasm_simd/gemm.c`), which builds the
  * patches a block of rows at a time next to the product. The direct route convolves `x` seen as
  * `[Cin, H, W, N]` with all of `dy` as its filter, which XNNPACK must repack every step (for the
  * 7x7 stem, 2 M values) and runs as a convolution with a 32x32 kernel over 3 images: slow on both
- * counts.
+ * counts (see {@link PATCH_MAX_WIDTH}). The batch is split into {@link PATCH_CHUNKS} chunks of images that run on every thread
+ * (`simdRun`), each into its own partial gradient; `sum_parts` adds them in order.
  *
  * @returns `[FH, FW, Cin, Cout]`, or null when it does not apply
  */
@@ -186,38 +209,49 @@ function _patchFilterGrad(
   filterShape: [number, number, number, number],
 ): Info | null {
   const [fh, fw, cin, cout] = filterShape;
-  if (cin > PATCH_MAX_CHANNELS || cout % 4 !== 0 || info.dilationHeight !== 1) return null;
+  if (fh * fw * cin > PATCH_MAX_WIDTH || cout % 4 !== 0 || info.dilationHeight !== 1) return null;
   if (info.dilationWidth !== 1) return null;
   const k = simdKernels(backend);
   if (!k) return null;
   const [n, h, w] = x.shape;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const taps = fh * fw * cin, mp = Math.ceil(taps / 4) * 4;
-  const scratch = output(backend, [PATCH_ROWS, mp]); // patches, a block of rows at a time
-  const dwPadded = output(backend, [mp, cout]);
-  k.patch_filter_grad(
-    ptr(backend, x),
-    n,
-    h,
-    w,
-    cin,
-    fh,
-    fw,
-    sh,
-    sw,
-    info.padInfo.top,
-    info.padInfo.left,
-    oh,
-    ow,
-    mp,
-    ptr(backend, dy),
-    cout,
-    ptr(backend, scratch),
-    ptr(backend, dwPadded),
-  );
+  const chunks = Math.min(n, PATCH_CHUNKS);
+  // Per chunk: patches a block of rows at a time, and a partial gradient [mp, cout].
+  const scratch = output(backend, [chunks, PATCH_ROWS, mp]);
+  const parts = output(backend, [chunks, mp, cout]);
+  const px = ptr(backend, x), pdy = ptr(backend, dy);
+  const ps = ptr(backend, scratch), pp = ptr(backend, parts);
+  const calls: SimdCall[] = [];
+  for (let i = 0; i < chunks; i++) {
+    const b0 = Math.floor((i * n) / chunks), b1 = Math.floor(((i + 1) * n) / chunks);
+    calls.push([
+      "patch_filter_grad",
+      px + 4 * b0 * h * w * cin,
+      b1 - b0,
+      h,
+      w,
+      cin,
+      fh,
+      fw,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+      oh,
+      ow,
+      mp,
+      pdy + 4 * b0 * oh * ow * cout,
+      cout,
+      ps + 4 * i * PATCH_ROWS * mp,
+      pp + 4 * i * mp * cout,
+    ]);
+  }
+  simdRun(backend, calls);
   const dw = output(backend, filterShape);
-  k.copy_f32(ptr(backend, dw), ptr(backend, dwPadded), taps * cout); // drop the padding rows
-  free(backend, [scratch, dwPadded]);
+  // The first taps rows of each part, summed (the padding rows past them are dropped).
+  k.sum_parts(ptr(backend, dw), pp, chunks, mp * cout, taps * cout);
+  free(backend, [scratch, parts]);
   return dw;
 }
 

@@ -5,10 +5,17 @@
  * both variants ship in `wasm_simd/module.ts`). It keeps the rules in `wasm_simd/common.h` (no
  * data segment, no stack in the shared memory), so it never touches memory it was not given.
  *
+ * On tfjs's threaded build the kernels also run on every thread ({@link simdRun}, through a
+ * {@link SimdPool} of workers on the same memory) once {@link setSimdThreads} has said how many
+ * and how to start a worker (`../wasm.ts` does, under Deno); elsewhere they run on one.
+ *
  * @module
  */
 import type { tf } from "../../deps.ts";
 import { PLAIN, SHARED } from "./wasm_simd/module.ts";
+import { type SimdCall, SimdPool, type SpawnWorker } from "./simd_pool.ts";
+
+export type { SimdCall } from "./simd_pool.ts";
 
 /** A tensor as a kernel sees it. */
 export type Info = tf.TensorInfo;
@@ -30,6 +37,81 @@ export interface WasmBackend extends tf.KernelBackend {
 export type SimdKernels = Record<string, (...args: number[]) => void>;
 
 const _modules = new WeakMap<object, SimdKernels | null>();
+const _pools = new WeakMap<object, SimdPool | null>();
+let _threads = 1;
+let _spawn: SpawnWorker | undefined;
+let _parallel = true;
+/** The pool of the last backend that made one: stopped when a newer backend makes its own. */
+let _lastPool: SimdPool | undefined;
+
+/**
+ * How many threads byel's kernels may use on a threaded WASM backend started from now on, and
+ * how to start a worker (`../wasm.ts` calls this before it starts the backend).
+ *
+ * @param threads the backend's thread count (the calling thread plus `threads - 1` workers)
+ * @param spawn starts a worker; without it the kernels run on the calling thread
+ */
+export function setSimdThreads(threads: number, spawn?: SpawnWorker): void {
+  _threads = Math.max(1, Math.floor(threads));
+  _spawn = spawn;
+}
+
+/**
+ * Turns the kernels' threads on or off (on by default), for comparisons, benchmarks and tests;
+ * results are the same bits either way.
+ */
+export function setSimdParallel(on: boolean): void {
+  _parallel = on;
+}
+
+/**
+ * @returns the threads {@link simdRun} uses on `backend` now (1 without a pool, or while its
+ * workers are starting)
+ */
+export function simdThreads(backend: tf.KernelBackend): number {
+  if (!_parallel || !simdKernels(backend)) return 1;
+  return _pools.get((backend as WasmBackend).wasm!)?.threads ?? 1;
+}
+
+/**
+ * Runs independent kernel calls, on every thread of the backend's pool when it has one (see
+ * `simd_pool.ts`), else one after the other.
+ *
+ * @param backend the WASM backend whose kernels run (they must be available: {@link simdKernels})
+ * @param calls export names and arguments; no two calls may write the same memory
+ */
+export function simdRun(backend: tf.KernelBackend, calls: SimdCall[]): void {
+  const k = simdKernels(backend)!;
+  const pool = _parallel && calls.length > 1
+    ? _pools.get((backend as WasmBackend).wasm!)
+    : undefined;
+  if (pool) return pool.run(calls);
+  for (const [name, ...args] of calls) k[name](...args);
+}
+
+/**
+ * Splits `n` items (images of a batch, rows) into chunks for {@link simdRun}: one chunk on one
+ * thread, else four per thread so that a thread that wakes late takes fewer, each a multiple
+ * of `align` items (but the last).
+ *
+ * @returns `[start, count]` pairs covering `0 .. n`
+ */
+export function simdChunks(
+  backend: tf.KernelBackend,
+  n: number,
+  align = 1,
+): [number, number][] {
+  const threads = simdThreads(backend);
+  const units = Math.ceil(n / align);
+  const parts = Math.max(1, Math.min(units, threads === 1 ? 1 : 4 * threads));
+  const out: [number, number][] = [];
+  for (let p = 0; p < parts; p++) {
+    const a = Math.floor((p * units) / parts) * align;
+    const b = Math.min(n, Math.floor(((p + 1) * units) / parts) * align);
+    if (b > a) out.push([a, b - a]);
+  }
+  return out;
+}
 
 function _decode(b64: string): Uint8Array<ArrayBuffer> {
   const s = atob(b64);
@@ -56,10 +138,10 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | null {
     const bytes = _decode(shared ? SHARED : PLAIN);
     if (WebAssembly.validate(bytes)) {
       try {
-        const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-          env: { memory },
-        });
+        const module = new WebAssembly.Module(bytes);
+        const instance = new WebAssembly.Instance(module, { env: { memory } });
         result = instance.exports as unknown as SimdKernels;
+        _pools.set(wasm, shared ? _startPool(module, memory, instance.exports) : null);
       } catch {
         result = null; // memory limits or features this engine refuses
       }
@@ -67,6 +149,23 @@ export function simdKernels(backend: tf.KernelBackend): SimdKernels | null {
   }
   _modules.set(wasm, result);
   return result;
+}
+
+/** @returns a pool of `_threads - 1` workers on `memory`, or null without threads or workers */
+function _startPool(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  exports: WebAssembly.Exports,
+): SimdPool | null {
+  if (_threads < 2 || !_spawn) return null;
+  _lastPool?.dispose(); // the backend it served is gone (tfjs runs one WASM backend at a time)
+  try {
+    _lastPool = new SimdPool(module, memory, exports, _threads - 1, _spawn);
+    return _lastPool;
+  } catch {
+    _lastPool = undefined;
+    return null; // no workers here: the kernels run on the calling thread
+  }
 }
 
 /** @returns the heap address of a tensor's data on the WASM backend */

@@ -27,7 +27,10 @@ import {
   output,
   type Ptr,
   ptr,
+  type SimdCall,
+  simdChunks,
   simdKernels,
+  simdRun,
   type WasmBackend,
 } from "./wasm_simd.ts";
 import { interposeWasmKernel, type KernelArgs } from "./interpose.ts";
@@ -35,43 +38,36 @@ import { interposeWasmKernel, type KernelArgs } from "./interpose.ts";
 type DataId = object;
 
 type _Filter = (g: Ptr, n: number, ...u: Ptr[]) => void;
-type _Input = (x: Ptr, b: number, h: number, w: number, c: number, ...rest: number[]) => void;
-type _Output = (y: Ptr, b: number, oh: number, ow: number, k: number, ...rest: number[]) => void;
 interface _Exports {
-  gemm_atb: (a: Ptr, b: Ptr, c: Ptr, k: number, m: number, n: number) => void;
   wino_filter_rot: _Filter;
   wino_filter_t: (g: Ptr, c: number, k: number, ...u: Ptr[]) => void;
-  wino_output_t: _Output;
-  wino_input_t: _Input;
-  wino_dy: _Output;
   wino_filter_grad: _Filter;
   wino_filter: _Filter;
-  wino_input: _Input;
-  wino_output: _Output;
   wino43_filter: _Filter;
-  wino43_input: _Input;
-  wino43_output: _Output;
 }
+
+/**
+ * Input transforms (`x, B, H, W, C, pt, pl, th, tw, [T,] v...`) and output transforms
+ * (`y, B, OH, OW, K, th, tw, [T,] bias, relu, m...`) by export name; the `_t` ones (transposed
+ * tile matrices) take the row stride `T`. All run a batch in chunks of images on every thread
+ * ({@link _inputTiles}, {@link _outputTiles}).
+ */
+type _InputName = "wino_input" | "wino_input_t" | "wino43_input";
+type _OutputName = "wino_output" | "wino_output_t" | "wino43_output";
 
 /** One Winograd variant: output tile `m x m`, `(m + 2)^2` products per tile. */
 interface _Variant {
   m: 2 | 4;
   products: number;
   filter: _Filter;
-  input: _Input;
-  output: _Output;
+  input: _InputName;
+  output: _OutputName;
 }
 
 function _variant(fx: _Exports, m: 2 | 4): _Variant {
   return m === 2
-    ? { m, products: 16, filter: fx.wino_filter, input: fx.wino_input, output: fx.wino_output }
-    : {
-      m,
-      products: 36,
-      filter: fx.wino43_filter,
-      input: fx.wino43_input,
-      output: fx.wino43_output,
-    };
+    ? { m, products: 16, filter: fx.wino_filter, input: "wino_input", output: "wino_output" }
+    : { m, products: 36, filter: fx.wino43_filter, input: "wino43_input", output: "wino43_output" };
 }
 
 /**
@@ -92,10 +88,10 @@ export const WINOGRAD_MIN_CHANNELS = 32;
 export const WINOGRAD_MIN_MACS = 2 ** 24;
 /**
  * The filter gradient goes through Winograd only while the 2x2 tiles number at least this many
- * per input channel (see `conv2DBackpropFilterWasm`): its products (single-threaded, summing
- * over the tiles) beat the direct route's two-threaded XNNPACK convolution only when the tiles
- * are many. Measured in BYEL steps of ResNet-18 at 64 px (bench/profile_step.ts): 2x faster at
- * 32 tiles per channel (first stage), 0.9x at 4, 0.6x at 0.5.
+ * per input channel (see `conv2DBackpropFilterWasm`): its products (summing over the tiles)
+ * beat the direct route's two-threaded XNNPACK convolution only when the tiles are many.
+ * Measured in BYEL steps of ResNet-18 at 64 px (bench/profile_step.ts), when the products ran
+ * on one thread: 2x faster at 32 tiles per channel (first stage), 0.9x at 4, 0.6x at 0.5.
  */
 export const WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL = 8;
 
@@ -285,7 +281,7 @@ export function winogradConv2d(
   const [b, , , c] = x.shape, k = filter.shape[3];
   if (fresh && _fewTiles(x.shape, oh, ow)) {
     if (_tiles(b, oh, ow, 2) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return null;
-    return _transposedConv(be, fx, x, _filter(be, fx, entry, filter, "2t"), opts);
+    return _transposedConv(be, x, _filter(be, fx, entry, filter, "2t"), opts);
   }
   const f = _variant(fx, winogradTile(oh, ow));
   if (fresh && _tiles(b, oh, ow, f.m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) {
@@ -295,17 +291,73 @@ export function winogradConv2d(
   return _pipeline(be, x, u, opts, { m: f.m, input: f.input, output: f.output, transposed: false });
 }
 
-/** Runs an input transform of `x` into the tile matrices `v` (th x tw tiles per image). */
+/**
+ * Runs an input transform of `x` into the tile matrices `v` (th x tw tiles per image), in
+ * chunks of images on every thread. Tile `t` of image `n` is row (or, transposed, column)
+ * `n·th·tw + t`, so a chunk from image `n0` starts `n0·th·tw` rows (columns) in.
+ */
 function _inputTiles(
   be: WasmBackend,
-  input: _Input,
+  input: _InputName,
   x: Info,
   at: { padTop: number; padLeft: number; th: number; tw: number },
   v: Info[],
 ): void {
   const [b, h, w, c] = x.shape;
-  const rest = [at.padTop, at.padLeft, at.th, at.tw, ...v.map((t) => ptr(be, t))];
-  input(ptr(be, x), b, h, w, c, ...rest);
+  const perImage = at.th * at.tw, tiles = b * perImage;
+  const transposed = input === "wino_input_t";
+  const x0 = ptr(be, x), v0 = v.map((t) => ptr(be, t));
+  const calls = simdChunks(be, b).map(([n0, n]): SimdCall => {
+    // float offsets -> byte addresses
+    const vs = v0.map((p) => p + 4 * n0 * perImage * (transposed ? 1 : c));
+    return [
+      input,
+      x0 + 4 * n0 * h * w * c,
+      n,
+      h,
+      w,
+      c,
+      at.padTop,
+      at.padLeft,
+      at.th,
+      at.tw,
+      ...(transposed ? [tiles] : []),
+      ...vs,
+    ];
+  });
+  simdRun(be, calls);
+}
+
+/**
+ * Runs an output transform of the products `m` into `y` `[B, OH, OW, K]` (with bias and relu),
+ * in chunks of images on every thread (see {@link _inputTiles}).
+ */
+function _outputTiles(
+  be: WasmBackend,
+  name: _OutputName,
+  y: Info,
+  at: { th: number; tw: number; bias: Ptr; relu: number },
+  m: Info[],
+): void {
+  const [b, oh, ow, k] = y.shape;
+  const perImage = at.th * at.tw, tiles = b * perImage;
+  const transposed = name === "wino_output_t";
+  const y0 = ptr(be, y), m0 = m.map((t) => ptr(be, t));
+  const calls = simdChunks(be, b).map(([n0, n]): SimdCall => [
+    name,
+    y0 + 4 * n0 * oh * ow * k,
+    n,
+    oh,
+    ow,
+    k,
+    at.th,
+    at.tw,
+    ...(transposed ? [tiles] : []),
+    at.bias,
+    at.relu,
+    ...m0.map((p) => p + 4 * n0 * perImage * (transposed ? 1 : k)),
+  ]);
+  simdRun(be, calls);
 }
 
 /**
@@ -318,7 +370,7 @@ function _pipeline(
   x: Info,
   u: Info[],
   opts: Parameters<typeof winogradConv2d>[3],
-  step: { m: 2 | 4; input: _Input; output: _Output; transposed: boolean },
+  step: { m: 2 | 4; input: _InputName; output: _OutputName; transposed: boolean },
 ): Info {
   const [b, , , c] = x.shape;
   const { m, transposed } = step;
@@ -337,18 +389,12 @@ function _pipeline(
   ) as Info[]; // P x [1, T, K], or [1, K, T] transposed
   free(be, v);
   const y = output(be, [b, oh, ow, k]);
-  step.output(
-    ptr(be, y),
-    b,
-    oh,
-    ow,
-    k,
+  _outputTiles(be, step.output, y, {
     th,
     tw,
-    opts.bias ? ptr(be, opts.bias) : 0,
-    opts.relu ? 1 : 0,
-    ...products.map((t) => ptr(be, t)),
-  );
+    bias: opts.bias ? ptr(be, opts.bias) : 0,
+    relu: opts.relu ? 1 : 0,
+  }, products);
   free(be, products);
   return y;
 }
@@ -356,12 +402,11 @@ function _pipeline(
 /** F(2x2, 3x3) with transposed products; `ut` are `[1, K, C]` transforms. */
 function _transposedConv(
   be: WasmBackend,
-  fx: _Exports,
   x: Info,
   ut: Info[],
   opts: Parameters<typeof winogradConv2d>[3],
 ): Info {
-  const step = { m: 2 as const, input: fx.wino_input_t, output: fx.wino_output_t };
+  const step = { m: 2 as const, input: "wino_input_t", output: "wino_output_t" } as const;
   return _pipeline(be, x, ut, opts, { ...step, transposed: true });
 }
 
@@ -400,7 +445,7 @@ export function winogradInputGrad(
   const fx = _transforms(be);
   if (!fx) return null;
   const ut = _filter(be, fx, _entry(be, filter), filter, "2r"); // 16 x [1, C, K]
-  return _transposedConv(be, fx, dy, ut, {
+  return _transposedConv(be, dy, ut, {
     padTop: 2 - opts.padTop,
     padLeft: 2 - opts.padLeft,
     outHeight: h,
@@ -412,8 +457,9 @@ export function winogradInputGrad(
  * The filter gradient of a stride-1 3x3 convolution by Winograd F(2x2, 3x3):
  * `dU_k = V_kᵀ Z_k` summed over tiles by 16 matrix products, with `V = Bᵀ d B` the forward's
  * input tiles and `Z = A dY Aᵀ` the output gradient's tiles, then `dW = Gᵀ dU G`. The products
- * are byel's own `gemm_atb` (`wasm_simd/gemm.c`, single-threaded): both operands are new every
- * step, and XNNPACK would first repack one of them, slower than the product itself.
+ * are byel's own `gemm_atb` (`wasm_simd/gemm.c`, one product per thread at a time): both
+ * operands are new every step, and XNNPACK would first repack one of them, slower than the
+ * product itself.
  *
  * @param x `[B, H, W, C]` the forward input @param dy `[B, OH, OW, K]`
  * @returns `[3, 3, C, K]`, or null when the transforms are unavailable
@@ -431,11 +477,32 @@ export function winogradFilterGrad(
   const [, oh, ow, k] = dy.shape;
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
   const v = Array.from({ length: 16 }, () => output(be, [tiles, c]));
-  _inputTiles(be, fx.wino_input, x, { ...opts, th, tw }, v); // 16 x [T, C]
+  _inputTiles(be, "wino_input", x, { ...opts, th, tw }, v); // 16 x [T, C]
   const z = Array.from({ length: 16 }, () => output(be, [tiles, k]));
-  fx.wino_dy(ptr(be, dy), b, oh, ow, k, th, tw, ...z.map((t) => ptr(be, t))); // 16 x [T, K]
+  const dy0 = ptr(be, dy), z0 = z.map((t) => ptr(be, t)), perImage = th * tw;
+  simdRun( // 16 x [T, K], in chunks of images
+    be,
+    simdChunks(be, b).map(([n0, n]): SimdCall => [
+      "wino_dy",
+      dy0 + 4 * n0 * oh * ow * k,
+      n,
+      oh,
+      ow,
+      k,
+      th,
+      tw,
+      ...z0.map((p) => p + 4 * n0 * perImage * k),
+    ]),
+  );
   const du = v.map(() => output(be, [c, k]));
-  v.forEach((vi, i) => fx.gemm_atb(ptr(be, vi), ptr(be, z[i]), ptr(be, du[i]), tiles, c, k));
+  // The 16 products are independent: one call each, on every thread.
+  simdRun(
+    be,
+    v.map((
+      vi,
+      i,
+    ): SimdCall => ["gemm_atb", ptr(be, vi), ptr(be, z[i]), ptr(be, du[i]), tiles, c, k]),
+  );
   free(be, [...v, ...z]); // du: 16 x [C, K]
   const dw = output(be, [3, 3, c, k]);
   fx.wino_filter_grad(ptr(be, dw), c * k, ...du.map((t) => ptr(be, t)));

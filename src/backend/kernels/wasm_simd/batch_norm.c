@@ -9,41 +9,79 @@
 #include "common.h"
 
 /* ---- BatchNorm in training (NHWC seen as [rows, C], C a multiple of 4). Sums run in blocks
- * of BN_BLOCK rows added into the totals, which keeps float32 rounding near that of a
- * pairwise sum. ---- */
+ * of BN_BLOCK rows: each block's sum is a *_blocks call's output row, and bn_combine adds the
+ * rows in order, which keeps float32 rounding near that of a pairwise sum. The blocks are
+ * independent, so threads can take different rows (wasm_simd.ts splits a call at multiples of
+ * BN_BLOCK rows); bn_combine's fixed order makes the result the same bits for any split. ---- */
 #define BN_BLOCK 128
 
-/* Per-channel sums of f(x) over rows into out[C], with tmp[C] as the block accumulator. */
-#define BN_SUM(out, tmp, EXPR)                                                              \
-  for (int c = 0; c < C; c += 4) ST(out + c, wasm_f32x4_splat(0.0f));                       \
-  for (int r0 = 0; r0 < rows; r0 += BN_BLOCK) {                                             \
+/* Per-channel sums of EXPR over each block of BN_BLOCK rows: out[rows / BN_BLOCK, C]. */
+#define BN_BLOCKS(out, EXPR)                                                                \
+  for (int r0 = 0, ob = 0; r0 < rows; r0 += BN_BLOCK, ob += C) {                            \
     const int r1 = r0 + BN_BLOCK < rows ? r0 + BN_BLOCK : rows;                             \
-    for (int c = 0; c < C; c += 4) ST(tmp + c, wasm_f32x4_splat(0.0f));                     \
+    for (int c = 0; c < C; c += 4) ST(out + ob + c, wasm_f32x4_splat(0.0f));                \
     for (int r = r0; r < r1; r++) {                                                         \
       const long row = (long)r * C;                                                         \
-      for (int c = 0; c < C; c += 4) ST(tmp + c, ADD(LD(tmp + c), EXPR));                   \
+      for (int c = 0; c < C; c += 4) ST(out + ob + c, ADD(LD(out + ob + c), EXPR));         \
     }                                                                                       \
-    for (int c = 0; c < C; c += 4) ST(out + c, ADD(LD(out + c), LD(tmp + c)));              \
   }
 
-/* mean[C] and biased var[C] of x [rows, C]; tmp[C] scratch. Two passes (exact-ish variance). */
-EXPORT("bn_stats")
-void bn_stats(const float *x, int rows, int C, float *mean, float *var, float *tmp) {
-  const V inv = wasm_f32x4_splat(1.0f / (float)rows);
-  BN_SUM(mean, tmp, LD(x + row + c))
-  for (int c = 0; c < C; c += 4) ST(mean + c, MUL(LD(mean + c), inv));
-  BN_SUM(var, tmp, ({ const V _d = SUB(LD(x + row + c), LD(mean + c)); MUL(_d, _d); }))
-  for (int c = 0; c < C; c += 4) ST(var + c, MUL(LD(var + c), inv));
+/* Block sums of x [rows, C]: out [ceil(rows / BN_BLOCK), C]. */
+EXPORT("bn_sum_blocks")
+void bn_sum_blocks(const float *x, int rows, int C, float *out) {
+  BN_BLOCKS(out, LD(x + row + c))
 }
 
-/* invstd = 1/sqrt(var + eps); xhat = (x - mean) invstd; y = gamma xhat + beta. */
-EXPORT("bn_norm")
-void bn_norm(const float *x, int rows, int C, const float *mean, const float *var, float eps,
-             const float *gamma, const float *beta, float *y, float *xhat, float *invstd) {
+/* Block sums of (x - mean)^2. */
+EXPORT("bn_sqdev_blocks")
+void bn_sqdev_blocks(const float *x, int rows, int C, const float *mean, float *out) {
+  BN_BLOCKS(out, ({ const V _d = SUB(LD(x + row + c), LD(mean + c)); MUL(_d, _d); }))
+}
+
+/* Block sums of dy (into db) and of dy * xhat (into dg), in one pass. */
+EXPORT("bn_grad_blocks")
+void bn_grad_blocks(const float *dy, const float *xhat, int rows, int C, float *db,
+                    float *dg) {
+  for (int r0 = 0, ob = 0; r0 < rows; r0 += BN_BLOCK, ob += C) {
+    const int r1 = r0 + BN_BLOCK < rows ? r0 + BN_BLOCK : rows;
+    for (int c = 0; c < C; c += 4) {
+      ST(db + ob + c, wasm_f32x4_splat(0.0f));
+      ST(dg + ob + c, wasm_f32x4_splat(0.0f));
+    }
+    for (int r = r0; r < r1; r++) {
+      const long row = (long)r * C;
+      for (int c = 0; c < C; c += 4) {
+        const V g = LD(dy + row + c);
+        ST(db + ob + c, ADD(LD(db + ob + c), g));
+        ST(dg + ob + c, ADD(LD(dg + ob + c), MUL(g, LD(xhat + row + c))));
+      }
+    }
+  }
+}
+
+/* out[C] = sum of the n block rows in order, divided by `count` when it is not 0. */
+EXPORT("bn_combine")
+void bn_combine(const float *blocks, int n, int C, int count, float *out) {
+  for (int c = 0; c < C; c += 4) {
+    V s = wasm_f32x4_splat(0.0f);
+    for (int b = 0; b < n; b++) s = ADD(s, LD(blocks + (long)b * C + c));
+    ST(out + c, count ? MUL(s, wasm_f32x4_splat(1.0f / (float)count)) : s);
+  }
+}
+
+/* invstd[C] = 1 / sqrt(var + eps). */
+EXPORT("bn_invstd")
+void bn_invstd(const float *var, int C, float eps, float *invstd) {
   const V e = wasm_f32x4_splat(eps), one = wasm_f32x4_splat(1.0f);
   for (int c = 0; c < C; c += 4) {
     ST(invstd + c, wasm_f32x4_div(one, wasm_f32x4_sqrt(ADD(LD(var + c), e))));
   }
+}
+
+/* xhat = (x - mean) invstd; y = gamma xhat + beta, over rows of [rows, C]. */
+EXPORT("bn_norm_rows")
+void bn_norm_rows(const float *x, int rows, int C, const float *mean, const float *invstd,
+                  const float *gamma, const float *beta, float *y, float *xhat) {
   for (int r = 0; r < rows; r++) {
     const long row = (long)r * C;
     for (int c = 0; c < C; c += 4) {
@@ -55,15 +93,14 @@ void bn_norm(const float *x, int rows, int C, const float *mean, const float *va
 }
 
 /*
- * The closed-form gradient: dbeta = sum dy, dgamma = sum dy xhat,
- * dx = (gamma invstd / m) (m dy - dbeta - xhat dgamma), m = rows. tmp[C] scratch.
+ * The closed-form gradient over rows of [rows, C], given dbeta = sum dy and dgamma =
+ * sum dy xhat over all m rows of the batch: dx = (gamma invstd / m) (m dy - dbeta - xhat dgamma).
  */
-EXPORT("bn_grad")
-void bn_grad(const float *dy, const float *xhat, int rows, int C, const float *gamma,
-             const float *invstd, float *dx, float *dgamma, float *dbeta, float *tmp) {
-  BN_SUM(dbeta, tmp, LD(dy + row + c))
-  BN_SUM(dgamma, tmp, MUL(LD(dy + row + c), LD(xhat + row + c)))
-  const V m = wasm_f32x4_splat((float)rows), invm = wasm_f32x4_splat(1.0f / (float)rows);
+EXPORT("bn_grad_rows")
+void bn_grad_rows(const float *dy, const float *xhat, int rows, int C, int m_rows,
+                  const float *gamma, const float *invstd, const float *dbeta,
+                  const float *dgamma, float *dx) {
+  const V m = wasm_f32x4_splat((float)m_rows), invm = wasm_f32x4_splat(1.0f / (float)m_rows);
   for (int r = 0; r < rows; r++) {
     const long row = (long)r * C;
     for (int c = 0; c < C; c += 4) {

@@ -4,8 +4,8 @@
  * One pass over A and B per block of 4 x 16 outputs held in 16 accumulators; single-threaded.
  * tfjs's BatchMatMul would take A^T only through its scalar path, and it repacks any right
  * operand it has not seen before at about 0.2 GB/s, more than the product costs here.
- * M and N multiples of 4. Also the filter gradient of the RGB stem from its patches, and a
- * plain copy.
+ * M and N multiples of 4. Also the filter gradient of convolutions with narrow patches, and
+ * the in-order sum of its chunks' partial gradients.
  */
 #include "common.h"
 
@@ -119,10 +119,17 @@ void patch_filter_grad(const float *x, int B, int H, int W, int C, int KH, int K
   }
 }
 
-/* dst[0..n) = src[0..n), n a multiple of 4 (no libc here: clang must not emit memcpy). */
-EXPORT("copy_f32")
-void copy_f32(float *dst, const float *src, int n) {
-  for (int i = 0; i < n; i += 4) ST(dst + i, LD(src + i));
+/*
+ * dst[0..n) = the sum of the count parts at parts + p * stride (floats), added in order; n a
+ * multiple of 4. Sums the partial filter gradients of patch_filter_grad's chunks.
+ */
+EXPORT("sum_parts")
+void sum_parts(float *dst, const float *parts, int count, int stride, int n) {
+  for (int i = 0; i < n; i += 4) {
+    V s = LD(parts + i);
+    for (int p = 1; p < count; p++) s = ADD(s, LD(parts + (long)p * stride + i));
+    ST(dst + i, s);
+  }
 }
 
 /*

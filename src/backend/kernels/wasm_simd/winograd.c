@@ -219,16 +219,17 @@ void wino_input(const float *x, int B, int H, int W, int C, int pt, int pl, int 
 }
 
 /*
- * The same transform written transposed, v0..v15: [C, T] with T = B*th*tw, for the filter
- * gradient's products V_k^T Z_k.
+ * The same transform written transposed, v0..v15: [C, T] rows of stride T (at least B*th*tw).
+ * A call for images b0.. of a larger batch passes that batch's T and v_k + b0*th*tw, so that
+ * threads can share one transform (wasm_simd.ts).
  */
 EXPORT("wino_input_t")
 void wino_input_t(const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw,
-                  float *v0, float *v1, float *v2, float *v3, float *v4, float *v5, float *v6,
-                  float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
+                  int T, float *v0, float *v1, float *v2, float *v3, float *v4, float *v5,
+                  float *v6, float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
                   float *v13, float *v14, float *v15) {
-  input_tiles(x, B, H, W, C, pt, pl, th, tw, B * th * tw, 1, v0, v1, v2, v3, v4, v5, v6, v7,
-              v8, v9, v10, v11, v12, v13, v14, v15);
+  input_tiles(x, B, H, W, C, pt, pl, th, tw, T, 1, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10,
+              v11, v12, v13, v14, v15);
 }
 
 /*
@@ -382,16 +383,19 @@ void wino_output(float *y, int B, int OH, int OW, int K, int th, int tw, const f
                m9, m10, m11, m12, m13, m14, m15);
 }
 
-/* The same from transposed products: m0..m15 are [K, T] with T = B*th*tw. */
+/*
+ * The same from transposed products: m0..m15 are [K, T] rows of stride T (at least B*th*tw;
+ * see wino_input_t for calls on part of a batch).
+ */
 EXPORT("wino_output_t")
-void wino_output_t(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
-                   int relu, const float *m0, const float *m1, const float *m2,
-                   const float *m3, const float *m4, const float *m5, const float *m6,
-                   const float *m7, const float *m8, const float *m9, const float *m10,
-                   const float *m11, const float *m12, const float *m13, const float *m14,
-                   const float *m15) {
-  output_tiles(y, B, OH, OW, K, th, tw, B * th * tw, 1, bias, relu, m0, m1, m2, m3, m4, m5, m6,
-               m7, m8, m9, m10, m11, m12, m13, m14, m15);
+void wino_output_t(float *y, int B, int OH, int OW, int K, int th, int tw, int T,
+                   const float *bias, int relu, const float *m0, const float *m1,
+                   const float *m2, const float *m3, const float *m4, const float *m5,
+                   const float *m6, const float *m7, const float *m8, const float *m9,
+                   const float *m10, const float *m11, const float *m12, const float *m13,
+                   const float *m14, const float *m15) {
+  output_tiles(y, B, OH, OW, K, th, tw, T, 1, bias, relu, m0, m1, m2, m3, m4, m5, m6, m7, m8,
+               m9, m10, m11, m12, m13, m14, m15);
 }
 
 /* ---- F(4x4, 3x3): 6x6 tiles, 36 products per tile of 16 outputs (Lavin & Gray, points
