@@ -1,7 +1,8 @@
 /**
  * Puts a function in front of one of tfjs's WASM kernels: it gets every call first and answers
  * the cases it takes; for the rest (it returns null) tfjs's own kernel runs. tfjs's kernel
- * keeps its setup and dispose functions.
+ * keeps its setup and dispose functions. Also registers byel's own WASM kernels (names tfjs
+ * does not have).
  *
  * @module
  */
@@ -34,4 +35,17 @@ export function interposeWasmKernel(
   (kernelFunc as { [_TAG]?: string })[_TAG] = tag;
   tf.unregisterKernel(name, "wasm");
   tf.registerKernel({ ...original, kernelFunc });
+}
+
+/**
+ * Registers byel's own kernels (names tfjs does not have) on the WASM backend. Idempotent: a
+ * name already registered is left as it is.
+ *
+ * @param kernels name and kernel function pairs
+ */
+export function registerOwnWasmKernels(kernels: readonly (readonly [string, unknown])[]): void {
+  for (const [name, fn] of kernels) {
+    if (tf.getKernel(name, "wasm")) continue;
+    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: fn as tf.KernelFunc });
+  }
 }

@@ -11,15 +11,8 @@
  */
 import { tf } from "../../deps.ts";
 import type { Tensor } from "../../tensors.ts";
-import {
-  type Info,
-  output,
-  ptr,
-  type SimdCall,
-  simdChunks,
-  simdKernels,
-  simdRun,
-} from "./wasm_simd.ts";
+import { registerOwnWasmKernels } from "./interpose.ts";
+import { type Info, output, ptr, type SimdCall, simdKernels, simdSplit } from "./wasm_simd.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend };
 
@@ -29,31 +22,23 @@ function _blur3({ inputs, backend }: Args): Info {
   const out = output(backend, x.shape);
   const [px, pc, pe, pk, po] = [x, wc, we, wk, out].map((t) => ptr(backend, t));
   const img = 4 * h * w * 3;
-  simdRun(
-    backend,
-    simdChunks(backend, b).map(([b0, n]): SimdCall => [
-      "blur3",
-      px + b0 * img,
-      n,
-      h,
-      w,
-      pc + 4 * b0,
-      pe + 4 * b0,
-      pk + 4 * b0,
-      po + b0 * img,
-    ]),
-  );
+  simdSplit(backend, b, (b0, n): SimdCall => [
+    "blur3",
+    px + b0 * img,
+    n,
+    h,
+    w,
+    pc + 4 * b0,
+    pe + 4 * b0,
+    pk + 4 * b0,
+    po + b0 * img,
+  ]);
   return out;
 }
 
 /** Registers `ByelBlur3` on the WASM backend. Idempotent. */
 export function registerWasmAugment(): void {
-  if (tf.getKernel("ByelBlur3", "wasm")) return;
-  tf.registerKernel({
-    kernelName: "ByelBlur3",
-    backendName: "wasm",
-    kernelFunc: _blur3 as unknown as tf.KernelFunc,
-  });
+  registerOwnWasmKernels([["ByelBlur3", _blur3]]);
 }
 
 /** @returns whether `ByelBlur3` can run on `x` (float32 RGB, at least 2x2, active WASM backend) */

@@ -21,11 +21,11 @@ import {
   output,
   ptr,
   type SimdCall,
-  simdChunks,
   simdKernels,
-  simdRun,
+  simdSplit,
 } from "./wasm_simd.ts";
 import type { Tensor } from "../../tensors.ts";
+import { registerOwnWasmKernels } from "./interpose.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
@@ -52,7 +52,7 @@ function _byRows(
     row: (p: number, r0: number) => p + 4 * r0 * c,
     block: (p: number, r0: number) => p + 4 * (r0 / BN_BLOCK) * c,
   };
-  simdRun(backend, simdChunks(backend, rows, BN_BLOCK).map(([r0, n]) => call(r0, n, at)));
+  simdSplit(backend, rows, (r0, n) => call(r0, n, at), BN_BLOCK);
 }
 
 /** Addresses within a chunk of rows: see {@link _byRows}. */
@@ -163,16 +163,7 @@ function _grad({ inputs, backend }: Args): Info[] {
 
 /** Registers the three kernels on the WASM backend. Idempotent. */
 export function registerWasmBatchNorm(): void {
-  for (
-    const [name, fn] of [
-      ["ByelBnStats", _stats],
-      ["ByelBnNorm", _norm],
-      ["ByelBnGrad", _grad],
-    ] as const
-  ) {
-    if (tf.getKernel(name, "wasm")) continue;
-    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: fn as tf.KernelFunc });
-  }
+  registerOwnWasmKernels([["ByelBnStats", _stats], ["ByelBnNorm", _norm], ["ByelBnGrad", _grad]]);
 }
 
 /** @returns whether `batchNormTrain` of `x` can run on these kernels (active backend WASM) */

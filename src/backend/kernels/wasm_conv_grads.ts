@@ -175,7 +175,8 @@ export function conv2DBackpropFilterWasm(
  * 512 (width 2304) 22 against 20; 1x1 stride 2 64 -> 128 1.6 against 12.6. Where Winograd is
  * eligible (32 channels and more, stride 1) it stays faster (24 px 32 -> 32: 51 against 59).
  */
-export let PATCH_MAX_WIDTH = 1152;
+export const PATCH_MAX_WIDTH = 1152;
+let _patchMaxWidth = PATCH_MAX_WIDTH;
 /** Patch rows per block in `patch_filter_grad` (its `KC`, `wasm_simd/gemm.c`). */
 const PATCH_ROWS = 256;
 /**
@@ -187,7 +188,7 @@ const PATCH_CHUNKS = 8;
 
 /** Test and benchmark hook: the widest patch row {@link _patchFilterGrad} takes (0: none). */
 export function setPatchMaxWidth(width: number): void {
-  PATCH_MAX_WIDTH = width;
+  _patchMaxWidth = width;
 }
 
 /**
@@ -196,8 +197,9 @@ export function setPatchMaxWidth(width: number): void {
  * patches a block of rows at a time next to the product. The direct route convolves `x` seen as
  * `[Cin, H, W, N]` with all of `dy` as its filter, which XNNPACK must repack every step (for the
  * 7x7 stem, 2 M values) and runs as a convolution with a 32x32 kernel over 3 images: slow on both
- * counts (see {@link PATCH_MAX_WIDTH}). The batch is split into {@link PATCH_CHUNKS} chunks of images that run on every thread
- * (`simdRun`), each into its own partial gradient; `sum_parts` adds them in order.
+ * counts (see {@link PATCH_MAX_WIDTH}). The batch is split into {@link PATCH_CHUNKS} chunks of
+ * images that run on every thread (`simdRun`), each into its own partial gradient; `sum_parts`
+ * adds them in order.
  *
  * @returns `[FH, FW, Cin, Cout]`, or null when it does not apply
  */
@@ -209,7 +211,7 @@ function _patchFilterGrad(
   filterShape: [number, number, number, number],
 ): Info | null {
   const [fh, fw, cin, cout] = filterShape;
-  if (fh * fw * cin > PATCH_MAX_WIDTH || cout % 4 !== 0 || info.dilationHeight !== 1) return null;
+  if (fh * fw * cin > _patchMaxWidth || cout % 4 !== 0 || info.dilationHeight !== 1) return null;
   if (info.dilationWidth !== 1) return null;
   const k = simdKernels(backend);
   if (!k) return null;

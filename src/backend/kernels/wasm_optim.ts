@@ -16,14 +16,15 @@
  */
 import { tf } from "../../deps.ts";
 import type { Tensor } from "../../tensors.ts";
+import { registerOwnWasmKernels } from "./interpose.ts";
 import {
   type Info,
   output,
   ptr,
   type SimdCall,
-  simdChunks,
   simdKernels,
   simdRun,
+  simdSplit,
 } from "./wasm_simd.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
@@ -37,8 +38,8 @@ function _byElements(
   n: number,
   call: (at: number, count: number) => SimdCall,
 ): void {
-  const chunks = n < 2 * _CHUNK ? [[0, n] as [number, number]] : simdChunks(backend, n, 4);
-  simdRun(backend, chunks.map(([i0, count]) => call(4 * i0, count)));
+  if (n < 2 * _CHUNK) simdRun(backend, [call(0, n)]);
+  else simdSplit(backend, n, (i0, count) => call(4 * i0, count), 4);
 }
 
 function _adam({ inputs, backend, attrs }: Args): Info[] {
@@ -88,10 +89,7 @@ function _lerp({ inputs, backend, attrs }: Args): Info {
 
 /** Registers the two kernels on the WASM backend. Idempotent. */
 export function registerWasmOptim(): void {
-  for (const [name, fn] of [["ByelAdam", _adam], ["ByelLerp", _lerp]] as const) {
-    if (tf.getKernel(name, "wasm")) continue;
-    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: fn as tf.KernelFunc });
-  }
+  registerOwnWasmKernels([["ByelAdam", _adam], ["ByelLerp", _lerp]]);
 }
 
 /** @returns whether the fused updates can run on `t` (float32 on the active WASM backend) */

@@ -90,17 +90,23 @@ export function simdRun(backend: tf.KernelBackend, calls: SimdCall[]): void {
 }
 
 /**
- * Splits `n` items (images of a batch, rows) into chunks for {@link simdRun}: one chunk on one
- * thread, else four per thread so that a thread that wakes late takes fewer, each a multiple
- * of `align` items (but the last).
+ * Runs `call(start, count)` for chunks of `n` items (images of a batch, rows, elements) through
+ * {@link simdRun}: one chunk on one thread, else four per thread so that a thread that wakes
+ * late takes fewer, each a multiple of `align` items (but the last).
  *
- * @returns `[start, count]` pairs covering `0 .. n`
+ * @param call the kernel call for items `start .. start + count`
  */
-export function simdChunks(
+export function simdSplit(
   backend: tf.KernelBackend,
   n: number,
+  call: (start: number, count: number) => SimdCall,
   align = 1,
-): [number, number][] {
+): void {
+  simdRun(backend, _chunks(backend, n, align).map(([start, count]) => call(start, count)));
+}
+
+/** @returns `[start, count]` pairs covering `0 .. n`, for {@link simdSplit} */
+function _chunks(backend: tf.KernelBackend, n: number, align: number): [number, number][] {
   const threads = simdThreads(backend);
   const units = Math.ceil(n / align);
   const parts = Math.max(1, Math.min(units, threads === 1 ? 1 : 4 * threads));

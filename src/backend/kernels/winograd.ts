@@ -28,9 +28,9 @@ import {
   type Ptr,
   ptr,
   type SimdCall,
-  simdChunks,
   simdKernels,
   simdRun,
+  simdSplit,
   type WasmBackend,
 } from "./wasm_simd.ts";
 import { interposeWasmKernel, type KernelArgs } from "./interpose.ts";
@@ -307,7 +307,7 @@ function _inputTiles(
   const perImage = at.th * at.tw, tiles = b * perImage;
   const transposed = input === "wino_input_t";
   const x0 = ptr(be, x), v0 = v.map((t) => ptr(be, t));
-  const calls = simdChunks(be, b).map(([n0, n]): SimdCall => {
+  simdSplit(be, b, (n0, n): SimdCall => {
     // float offsets -> byte addresses
     const vs = v0.map((p) => p + 4 * n0 * perImage * (transposed ? 1 : c));
     return [
@@ -325,7 +325,6 @@ function _inputTiles(
       ...vs,
     ];
   });
-  simdRun(be, calls);
 }
 
 /**
@@ -343,7 +342,7 @@ function _outputTiles(
   const perImage = at.th * at.tw, tiles = b * perImage;
   const transposed = name === "wino_output_t";
   const y0 = ptr(be, y), m0 = m.map((t) => ptr(be, t));
-  const calls = simdChunks(be, b).map(([n0, n]): SimdCall => [
+  simdSplit(be, b, (n0, n): SimdCall => [
     name,
     y0 + 4 * n0 * oh * ow * k,
     n,
@@ -357,7 +356,6 @@ function _outputTiles(
     at.relu,
     ...m0.map((p) => p + 4 * n0 * perImage * (transposed ? 1 : k)),
   ]);
-  simdRun(be, calls);
 }
 
 /**
@@ -480,20 +478,17 @@ export function winogradFilterGrad(
   _inputTiles(be, "wino_input", x, { ...opts, th, tw }, v); // 16 x [T, C]
   const z = Array.from({ length: 16 }, () => output(be, [tiles, k]));
   const dy0 = ptr(be, dy), z0 = z.map((t) => ptr(be, t)), perImage = th * tw;
-  simdRun( // 16 x [T, K], in chunks of images
-    be,
-    simdChunks(be, b).map(([n0, n]): SimdCall => [
-      "wino_dy",
-      dy0 + 4 * n0 * oh * ow * k,
-      n,
-      oh,
-      ow,
-      k,
-      th,
-      tw,
-      ...z0.map((p) => p + 4 * n0 * perImage * k),
-    ]),
-  );
+  simdSplit(be, b, (n0, n): SimdCall => [ // 16 x [T, K], in chunks of images
+    "wino_dy",
+    dy0 + 4 * n0 * oh * ow * k,
+    n,
+    oh,
+    ow,
+    k,
+    th,
+    tw,
+    ...z0.map((p) => p + 4 * n0 * perImage * k),
+  ]);
   const du = v.map(() => output(be, [c, k]));
   // The 16 products are independent: one call each, on every thread.
   simdRun(
