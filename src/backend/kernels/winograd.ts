@@ -6,12 +6,12 @@
  *
  * The three transforms (filter, input tiles, output tiles; `wasm_simd/winograd.c`) are our own
  * WebAssembly SIMD code (`wasm_simd.ts`), instantiated on tfjs-backend-wasm's own memory so they
- * read and write tensors in place; the 16 or 36 matrix products between them run on tfjs's
- * XNNPACK `BatchMatMul` (SIMD, multi-threaded). Transformed filters are cached per filter
- * tensor: a weight used by several convolutions in a step (two views, or every batch of an
- * evaluation) is transformed once. For a new filter, the products run transposed where the tiles
- * are few, and not at all (tfjs's convolution instead) where they are small; the filter gradient
- * uses byel's own product (`winogradFilterGrad`).
+ * read and write tensors in place; so are the 16 or 36 matrix products between them
+ * (`gemm_ab`, on every thread: {@link setWinogradOwnProducts}). Transformed filters are cached
+ * per filter tensor: a weight used by several convolutions in a step (two views, or every batch
+ * of an evaluation) is transformed once. For a new filter, the products run transposed where
+ * the tiles are few, and not at all (tfjs's convolution instead) where they are small; the
+ * filter gradient uses byel's own `gemm_atb` (`winogradFilterGrad`).
  *
  * `Conv2D` and `FusedConv2D` (linear or relu, optional bias) on WASM go through here when the
  * convolution qualifies ({@link winogradEligible}); every other call goes to tfjs's kernel.
@@ -31,6 +31,7 @@ import {
   simdKernels,
   simdRun,
   simdSplit,
+  simdThreads,
   type WasmBackend,
 } from "./wasm_simd.ts";
 import { interposeWasmKernel, type KernelArgs } from "./interpose.ts";
@@ -234,7 +235,10 @@ function _filter(
  * product with an operand XNNPACK has not seen creates an operator (measured at about 0.4 ms
  * each, whatever the size), so 16 or 36 small products cost more than one direct convolution
  * (ResNet-18 x0.25 in training: 6 ms direct, 40 ms by Winograd). Filters in use again
- * (evaluation) have their operators cached and take Winograd at any size.
+ * (evaluation) have their operators cached and take Winograd at any size. That was measured
+ * when the products ran on XNNPACK; byel's `gemm_ab` creates no operator, but the threshold
+ * and the transposed form below are kept as they were, so that the same convolutions take the
+ * same route and training keeps its bits (re-measuring them is open work).
  */
 export const WINOGRAD_MIN_PRODUCT_MACS = 2 ** 21;
 
@@ -277,6 +281,7 @@ export function winogradConv2d(
   // packing took 4x the product itself). Then the products run transposed,
   // M_kᵀ = U_kᵀ V_kᵀ, so the small T x C tile matrix is the packed side. A filter in use
   // again and again (evaluation) goes back to the packed-filter form once its packing is paid.
+  // (Measured on XNNPACK's products; kept with gemm_ab's: see WINOGRAD_MIN_PRODUCT_MACS.)
   const fresh = entry.uses <= _TRANSPOSED_MAX_USES;
   const [b, , , c] = x.shape, k = filter.shape[3];
   if (fresh && _fewTiles(x.shape, oh, ow)) {
@@ -288,7 +293,8 @@ export function winogradConv2d(
     return null;
   }
   const u = _filter(be, fx, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
-  return _pipeline(be, x, u, opts, { m: f.m, input: f.input, output: f.output, transposed: false });
+  const step = { m: f.m, input: f.input, output: f.output, transposed: false, reused: !fresh };
+  return _pipeline(be, x, u, opts, step);
 }
 
 /**
@@ -361,14 +367,21 @@ function _outputTiles(
 /**
  * Input transform, products, output transform of a stride-1 3x3 convolution. Plain layout:
  * `V_k` `[1, T, C]` times `u_k` `[1, C, K]`. Transposed (`m` = 2): `u_k` `[1, K, C]` times `V_kᵀ`
- * `[1, C, T]`, so that the tile side is the operand XNNPACK packs.
+ * `[1, C, T]`, so that the tile side was the operand XNNPACK packed (see `winogradConv2d`).
  */
 function _pipeline(
   be: WasmBackend,
   x: Info,
   u: Info[],
   opts: Parameters<typeof winogradConv2d>[3],
-  step: { m: 2 | 4; input: _InputName; output: _OutputName; transposed: boolean },
+  step: {
+    m: 2 | 4;
+    input: _InputName;
+    output: _OutputName;
+    transposed: boolean;
+    /** The filter is past its fresh uses (its XNNPACK operators, if any, are worth keeping). */
+    reused?: boolean;
+  },
 ): Info {
   const [b, , , c] = x.shape;
   const { m, transposed } = step;
@@ -377,14 +390,10 @@ function _pipeline(
   const th = Math.ceil(oh / m), tw = Math.ceil(ow / m), tiles = b * th * tw;
   const v = u.map(() => output(be, transposed ? [1, c, tiles] : [1, tiles, c]));
   _inputTiles(be, step.input, x, { ...opts, th, tw }, v);
-  const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
-  const products = v.map((vi, i) =>
-    matMul({
-      inputs: transposed ? { a: u[i], b: vi } : { a: vi, b: u[i] },
-      attrs: { transposeA: false, transposeB: false },
-      backend: be,
-    })
-  ) as Info[]; // P x [1, T, K], or [1, K, T] transposed
+  // P x [1, T, K], or [1, K, T] transposed
+  const products = transposed
+    ? _products(be, u, v, false)
+    : _products(be, v, u, step.reused === true);
   free(be, v);
   const y = output(be, [b, oh, ow, k]);
   _outputTiles(be, step.output, y, {
@@ -395,6 +404,79 @@ function _pipeline(
   }, products);
   free(be, products);
   return y;
+}
+
+let _ownProducts = true;
+
+/**
+ * Size (`K·N`) from which a reused filter's products stay on XNNPACK (its operator, packed
+ * once, is cached with the filter): measured with a filter used again and again on 2 threads,
+ * XNNPACK / `gemm_ab` time 1.14-1.35 up to 128 x 128 channels (`gemm_ab` faster), 0.97 at
+ * 256 x 256 with 8 x 8 images, 0.81 at 4 x 4, 0.72 for 512 x 512.
+ */
+export const XNNPACK_REUSED_MIN = 256 * 256;
+
+/**
+ * Test and benchmark hook: the Winograd products by byel's `gemm_ab` (default) or, turned off,
+ * by tfjs's XNNPACK `BatchMatMul` as before. Both give the same bits (each output one chain of
+ * multiply-adds in channel order from zero), which tests/backend/kernels/winograd_test.ts checks.
+ */
+export function setWinogradOwnProducts(on: boolean): void {
+  _ownProducts = on;
+}
+
+/**
+ * The products `a_i b_i` of a Winograd pipeline, `a_i` `[1, M, K]` times `b_i` `[1, K, N]`
+ * (`P` of them), by byel's `gemm_ab` (`wasm_simd/gemm.c`): each product's rows in a few parts
+ * of multiples of 4, every part one call, all on every thread (`simdRun`), each call with its
+ * own `[K, 8]` panel of scratch. tfjs's `BatchMatMul` packs its right operand into a new XNNPACK
+ * operator whenever that operand is new, and in training both are (a new filter every step, new
+ * tiles every call). Measured here on 2 threads, a convolution with a new filter, forward:
+ * 128 x 12 x 12, 64 -> 64 channels, 30 ms through XNNPACK, 27 by `gemm_ab`; 32 x 8 x 8,
+ * 256 -> 256, 75 against 32; the steps of bench/steps.ts (the two alternating, medians) for
+ * the quick preset, supervised 1,078 ms against 1,016, BYEL 2,903 against 2,643; ResNet-18 at
+ * 64 px, 1,465 against 1,291 and 3,751 against 3,235. A right operand that is a reused filter's
+ * transform (evaluation) keeps its XNNPACK operator from one call to the next, and from
+ * {@link XNNPACK_REUSED_MIN} values on, XNNPACK's prepacked product is the faster one.
+ *
+ * @param reusedB whether `b` are a reused filter's cached transforms
+ * @returns `P` x `[1, M, N]`
+ */
+function _products(be: WasmBackend, a: Info[], b: Info[], reusedB: boolean): Info[] {
+  const [, m, k] = a[0].shape, n = b[0].shape[2];
+  if (!_ownProducts || (reusedB && k * n >= XNNPACK_REUSED_MIN)) {
+    const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+    return a.map((ai, i) =>
+      matMul({
+        inputs: { a: ai, b: b[i] },
+        attrs: { transposeA: false, transposeB: false },
+        backend: be,
+      }) as Info
+    );
+  }
+  const out = a.map(() => output(be, [1, m, n]));
+  // Enough calls for every thread to get several, whatever the product count.
+  const parts = Math.max(
+    1,
+    Math.min(Math.ceil(m / 4), Math.ceil((4 * simdThreads(be)) / a.length)),
+  );
+  const panels = output(be, [a.length * parts, 8 * k]);
+  const pp = ptr(be, panels);
+  const calls: SimdCall[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const pa = ptr(be, a[i]), pb = ptr(be, b[i]), pc = ptr(be, out[i]);
+    for (let j = 0; j < parts; j++) {
+      const r0 = 4 * Math.floor((j * m) / (4 * parts));
+      const r1 = j === parts - 1 ? m : 4 * Math.floor(((j + 1) * m) / (4 * parts));
+      const panel = pp + 4 * 8 * k * (i * parts + j);
+      if (r1 > r0) {
+        calls.push(["gemm_ab", pa + 4 * r0 * k, pb, pc + 4 * r0 * n, r1 - r0, n, k, panel]);
+      }
+    }
+  }
+  simdRun(be, calls);
+  free(be, [panels]);
+  return out;
 }
 
 /** F(2x2, 3x3) with transposed products; `ut` are `[1, K, C]` transforms. */

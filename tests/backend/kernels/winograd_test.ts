@@ -1,8 +1,9 @@
 /**
  * The WASM Winograd convolution (`src/backend/kernels/winograd.ts`): forward convolutions (plain and
  * fused with bias and relu, F(2x2, 3x3) and F(4x4, 3x3), "same", "valid" and odd sizes) and the
- * input gradient match the CPU backend; transformed filters are cached per filter and freed
- * with it; tiny convolutions stay on tfjs's kernel.
+ * input gradient match the CPU backend; byel's own products give the bits of XNNPACK's;
+ * transformed filters are cached per filter and freed with it; tiny convolutions stay on tfjs's
+ * kernel.
  */
 import assert from "node:assert/strict";
 import { evalJson, repoUrl } from "../../_helpers/eval_script.ts";
@@ -11,6 +12,7 @@ import { selectBackend } from "../../../src/backend/select.ts";
 import {
   clearWinogradCache,
   setWinograd,
+  setWinogradOwnProducts,
   winogradCacheSize,
   winogradEligible,
   winogradFilterGradEligible,
@@ -68,16 +70,19 @@ const CASES: Case[] = [
   { x: [1, 2, 2, 16], f: [3, 3, 16, 12], pad: "same", fused: "relu" },
 ];
 
+/** The case's convolution on the active backend (inside a tidy). */
+function convCase(c: Case): tf.Tensor4D {
+  const x = tf.randomNormal(c.x, 0, 1, "float32", 1) as tf.Tensor4D;
+  const f = tf.randomNormal(c.f, 0, 0.3, "float32", 2) as tf.Tensor4D;
+  const bias = tf.randomNormal([c.f[3]], 0, 1, "float32", 3) as tf.Tensor1D;
+  return c.fused
+    ? tf.fused.conv2d({ x, filter: f, strides: 1, pad: c.pad, bias, activation: c.fused })
+    : tf.conv2d(x, f, 1, c.pad);
+}
+
 async function convOn(backend: "cpu" | "wasm", c: Case): Promise<Float32Array> {
   await selectBackend({ backend, threads: backend === "wasm" ? 1 : undefined });
-  return tf.tidy(() => {
-    const x = tf.randomNormal(c.x, 0, 1, "float32", 1) as tf.Tensor4D;
-    const f = tf.randomNormal(c.f, 0, 0.3, "float32", 2) as tf.Tensor4D;
-    const bias = tf.randomNormal([c.f[3]], 0, 1, "float32", 3) as tf.Tensor1D;
-    return c.fused
-      ? tf.fused.conv2d({ x, filter: f, strides: 1, pad: c.pad, bias, activation: c.fused })
-      : tf.conv2d(x, f, 1, c.pad);
-  }).dataSync() as Float32Array;
+  return tf.tidy(() => convCase(c)).dataSync() as Float32Array;
 }
 
 Deno.test("Winograd convolutions on wasm match the cpu backend", async () => {
@@ -95,6 +100,45 @@ Deno.test("Winograd convolutions on wasm match the cpu backend", async () => {
       assert.ok(maxRelErr(direct, got) > 0, `${JSON.stringify(c)} did not run Winograd`);
     }
   } finally {
+    setWinograd(true);
+  }
+});
+
+Deno.test("Winograd's products by gemm_ab give the bits of XNNPACK's BatchMatMul", async () => {
+  await selectBackend({ backend: "wasm", threads: 1 });
+  setWinograd(true, { anySize: true });
+  const both = async (f: () => tf.Tensor) => {
+    const out: Float32Array[] = [];
+    for (const own of [false, true]) {
+      setWinogradOwnProducts(own);
+      const t = f();
+      out.push(await t.data() as Float32Array);
+      t.dispose();
+    }
+    return out;
+  };
+  try {
+    for (const c of CASES) {
+      const [xnn, own] = await both(() => tf.tidy(() => convCase(c)));
+      assert.deepEqual(own, xnn, JSON.stringify(c));
+    }
+    // The input gradient, transposed (few tiles) and through the rotated filter (many).
+    const inputGrads: [Shape4, Shape4][] = [
+      [[2, 2, 2, 32], [3, 3, 32, 16]],
+      [[2, 8, 8, 8], [3, 3, 8, 12]],
+    ];
+    for (const [x, f] of inputGrads) {
+      const [xnn, own] = await both(() =>
+        tf.tidy(() => {
+          const dy = tf.randomNormal([x[0], x[1], x[2], f[3]], 0, 1, "float32", 4) as tf.Tensor4D;
+          const w = tf.randomNormal(f, 0, 0.3, "float32", 5) as tf.Tensor4D;
+          return tf.conv2dTranspose(dy, w, x, 1, "same");
+        })
+      );
+      assert.deepEqual(own, xnn, `input gradient ${JSON.stringify([x, f])}`);
+    }
+  } finally {
+    setWinogradOwnProducts(true);
     setWinograd(true);
   }
 });

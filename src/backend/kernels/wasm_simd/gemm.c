@@ -5,7 +5,8 @@
  * tfjs's BatchMatMul would take A^T only through its scalar path, and it repacks any right
  * operand it has not seen before at about 0.2 GB/s, more than the product costs here.
  * M and N multiples of 4. Also the filter gradient of convolutions with narrow patches, and
- * the in-order sum of its chunks' partial gradients.
+ * the in-order sum of its chunks' partial gradients; C = A B^T (gemm_abt), and C = A B
+ * (gemm_ab, the Winograd convolution's products).
  */
 #include "common.h"
 
@@ -171,5 +172,87 @@ void gemm_abt(const float *A, const float *B, float *Cm, int M, int N, int K) {
       ST(c + 2 * N, wasm_f32x4_make(hsum(s20), hsum(s21), hsum(s22), hsum(s23)));
       ST(c + 3 * N, wasm_f32x4_make(hsum(s30), hsum(s31), hsum(s32), hsum(s33)));
     }
+  }
+}
+
+/*
+ * C = A B: A [M, K] and B [K, N] row-major (row strides K and N), C [M, N] (row stride N);
+ * the Winograd convolution's products, tiles x channels times channels x channels, which
+ * tfjs's BatchMatMul would run only after packing its right operand into a new XNNPACK
+ * operator (both operands are new every training step). For each panel of 8 columns, B's
+ * panel is first copied into `panel` [K, 8] (contiguous: B's rows are often a power-of-two
+ * floats apart, which maps a strided panel onto a few cache sets), then every block of 4 x 8
+ * outputs of the rows is 4 x 2 accumulators over the whole of K, each A element splat from
+ * memory. 4-column and single-column tails for N, single rows for M's tail. Any M, N, K; each
+ * output is one chain of k-ordered multiply-adds from zero (as XNNPACK's), so the result does
+ * not depend on how rows are split across threads.
+ */
+#define ROWS 4
+
+static inline __attribute__((always_inline)) void ab_4x8(const float *a, const float *b,
+                                                        float *c, int K, int N) {
+  V c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00;
+  V c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const float *a1 = a + K, *a2 = a1 + K, *a3 = a2 + K;
+  for (int k = 0; k < K; k++, b += 8) {
+    const V b0 = LD(b), b1 = LD(b + 4);
+    V x = wasm_v128_load32_splat(a + k);
+    c00 = ADD(c00, MUL(x, b0)); c01 = ADD(c01, MUL(x, b1));
+    x = wasm_v128_load32_splat(a1 + k);
+    c10 = ADD(c10, MUL(x, b0)); c11 = ADD(c11, MUL(x, b1));
+    x = wasm_v128_load32_splat(a2 + k);
+    c20 = ADD(c20, MUL(x, b0)); c21 = ADD(c21, MUL(x, b1));
+    x = wasm_v128_load32_splat(a3 + k);
+    c30 = ADD(c30, MUL(x, b0)); c31 = ADD(c31, MUL(x, b1));
+  }
+  ST(c, c00); ST(c + 4, c01); c += N;
+  ST(c, c10); ST(c + 4, c11); c += N;
+  ST(c, c20); ST(c + 4, c21); c += N;
+  ST(c, c30); ST(c + 4, c31);
+}
+
+/* One row of 8 outputs from a packed panel. */
+static inline __attribute__((always_inline)) void ab_1x8(const float *a, const float *b,
+                                                        float *c, int K) {
+  V c0 = wasm_f32x4_splat(0.0f), c1 = c0;
+  for (int k = 0; k < K; k++, b += 8) {
+    const V x = wasm_v128_load32_splat(a + k);
+    c0 = ADD(c0, MUL(x, LD(b)));
+    c1 = ADD(c1, MUL(x, LD(b + 4)));
+  }
+  ST(c, c0); ST(c + 4, c1);
+}
+
+/* One row of C from column n on: 4-column vectors, then single columns (B unpacked). */
+static inline __attribute__((always_inline)) void ab_row(const float *a, const float *B,
+                                                        float *c, int K, int N, int n) {
+  for (; n + 4 <= N; n += 4) {
+    V s = wasm_f32x4_splat(0.0f);
+    const float *b = B + n;
+    for (int k = 0; k < K; k++, b += N) s = ADD(s, MUL(wasm_v128_load32_splat(a + k), LD(b)));
+    ST(c + n, s);
+  }
+  for (; n < N; n++) {
+    float s = 0.0f;
+    for (int k = 0; k < K; k++) s += a[k] * B[(long)k * N + n];
+    c[n] = s;
+  }
+}
+
+EXPORT("gemm_ab")
+void gemm_ab(const float *A, const float *B, float *Cm, int M, int N, int K, float *panel) {
+  const int n8 = N & ~7;
+  for (int n = 0; n < n8; n += 8) {
+    const float *b = B + n;
+    for (int k = 0; k < K; k++, b += N) {
+      ST(panel + 8 * k, LD(b));
+      ST(panel + 8 * k + 4, LD(b + 4));
+    }
+    int m = 0;
+    for (; m + ROWS <= M; m += ROWS) ab_4x8(A + (long)m * K, panel, Cm + (long)m * N + n, K, N);
+    for (; m < M; m++) ab_1x8(A + (long)m * K, panel, Cm + (long)m * N + n, K);
+  }
+  if (n8 < N) {
+    for (int m = 0; m < M; m++) ab_row(A + (long)m * K, B, Cm + (long)m * N, K, N, n8);
   }
 }
