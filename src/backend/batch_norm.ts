@@ -17,9 +17,19 @@ import { tf } from "../deps.ts";
 import { wasmBatchNormAvailable } from "./kernels/wasm_batch_norm.ts";
 import type { NamedTensorMap, Tensor, Tensor1D } from "../tensors.ts";
 
+let _fuseRelu = true;
+
+/**
+ * Test and benchmark hook: whether the WASM kernels fuse a following relu (default) or leave it
+ * to tfjs's `Relu` and its gradient's `Cast`, `Step` and `Multiply`; both give the same bits.
+ */
+export function setFusedBnRelu(on: boolean): void {
+  _fuseRelu = on;
+}
+
 /** What {@link batchNormTrain} returns. */
 export interface BatchNormResult<T extends Tensor> {
-  /** The normalised, scaled and shifted input; same shape as `x`. */
+  /** The normalised, scaled and shifted input (through the relu with `relu`); shape of `x`. */
   y: T;
   /** Batch mean per channel, `[C]` (for the running average; no gradient flows through it). */
   mean: Tensor1D;
@@ -35,6 +45,8 @@ export interface BatchNormResult<T extends Tensor> {
  * @param gamma scale, `[C]`
  * @param beta shift, `[C]`
  * @param epsilon added to the variance @default 1e-5
+ * @param opts `relu`: `y` through a relu (`tf.relu`, and its gradient), which the WASM kernels
+ * fuse into the normalisation and the gradient's passes with the same bits
  * @returns `y` (like `x`), and the batch `mean` and biased `variance` (`[C]`)
  * @example
  * ```ts
@@ -47,8 +59,14 @@ export function batchNormTrain<T extends Tensor>(
   gamma: Tensor1D,
   beta: Tensor1D,
   epsilon = 1e-5,
+  opts: { relu?: boolean } = {},
 ): BatchNormResult<T> {
-  if (wasmBatchNormAvailable(x)) return _batchNormTrainWasm(x, gamma, beta, epsilon);
+  const relu = opts.relu ?? false;
+  if (wasmBatchNormAvailable(x)) {
+    if (_fuseRelu) return _batchNormTrainWasm(x, gamma, beta, epsilon, relu);
+    const r = _batchNormTrainWasm(x, gamma, beta, epsilon, false);
+    return relu ? { ...r, y: tf.relu(r.y) } : r;
+  }
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   // The statistics are computed outside the custom gradient and enter it only by closure: the
   // tape then sees no path from them to `y`, so autodiff never differentiates tf.moments (the
@@ -73,7 +91,7 @@ export function batchNormTrain<T extends Tensor>(
     };
   });
   const y = f(x, gamma, beta) as T;
-  return { y, mean, variance };
+  return { y: relu ? tf.relu(y) : y, mean, variance };
 }
 
 /** {@link batchNormTrain} on byel's WASM kernels (`kernels/wasm_batch_norm.ts`): same maths. */
@@ -82,6 +100,7 @@ function _batchNormTrainWasm<T extends Tensor>(
   gamma: Tensor1D,
   beta: Tensor1D,
   epsilon: number,
+  relu: boolean,
 ): BatchNormResult<T> {
   const run = (name: string, inputs: NamedTensorMap, attrs = {}) =>
     tf.engine().runKernel(name, inputs, attrs) as unknown as Tensor[];
@@ -90,14 +109,17 @@ function _batchNormTrainWasm<T extends Tensor>(
     const [y, xHat, invStd] = run(
       "ByelBnNorm",
       { x: xIn as Tensor, mean, variance, gamma: g as Tensor, beta: b as Tensor },
-      { epsilon },
+      { epsilon, relu },
     );
-    (save as tf.GradSaveFunc)([xHat, g as Tensor, invStd]);
+    // With the relu fused, its output is saved for the relu's step in the gradient.
+    (save as tf.GradSaveFunc)(relu ? [xHat, g as Tensor, invStd, y] : [xHat, g as Tensor, invStd]);
     return {
       value: y,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
-        const [xh, gm, is] = saved;
-        return run("ByelBnGrad", { dy: dy as Tensor, xHat: xh, gamma: gm, invStd: is });
+        const [xh, gm, is, out] = saved;
+        const inputs: NamedTensorMap = { dy: dy as Tensor, xHat: xh, gamma: gm, invStd: is };
+        if (out) inputs.out = out;
+        return run("ByelBnGrad", inputs);
       },
     };
   });

@@ -30,7 +30,7 @@ export function mlpForward(
   x: Tensor2D,
   ctx: ForwardContext,
 ): Tensor2D {
-  const h = tf.relu(batchNorm(p, `${prefix}.bn`, linear(p, `${prefix}.fc1`, x), ctx)); // [B, hidden]
+  const h = batchNorm(p, `${prefix}.bn`, linear(p, `${prefix}.fc1`, x), ctx, { relu: true }); // [B, hidden]
   return linear(p, `${prefix}.fc2`, h); // [B, dout]
 }
 

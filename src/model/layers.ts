@@ -92,8 +92,7 @@ export function convBn(
   opts: { stride: number; relu: boolean; ctx: ForwardContext },
 ): Tensor4D {
   if (opts.ctx.train) {
-    const y = batchNorm(p, names.bn, conv(p, names.conv, x, opts), opts.ctx);
-    return opts.relu ? tf.relu(y) : y;
+    return batchNorm(p, names.bn, conv(p, names.conv, x, opts), opts.ctx, { relu: opts.relu });
   }
   const { conv: c, bn } = names;
   const [w, bias] = p.derived(
@@ -126,7 +125,8 @@ export function bnInit(p: Params, name: string, channels: number): void {
 }
 
 /**
- * BatchNorm over every axis but the last (NHWC images or `[B, C]` vectors).
+ * BatchNorm over every axis but the last (NHWC images or `[B, C]` vectors), then a relu if
+ * asked (in training on WASM, fused into the BatchNorm's kernels: see `batchNormTrain`).
  *
  * @param p record @param name layer name @param x `[..., C]`
  * @returns normalised `x`, same shape
@@ -136,11 +136,13 @@ export function batchNorm<T extends Tensor>(
   name: string,
   x: T,
   ctx: ForwardContext,
+  opts: { relu?: boolean } = {},
 ): T {
   const gamma = p.get(`${name}.gamma`);
   const beta = p.get(`${name}.beta`);
   if (!ctx.train) {
-    return tf.batchNorm(x, p.get(`${name}.mean`), p.get(`${name}.var`), beta, gamma, BN_EPS) as T;
+    const y = tf.batchNorm(x, p.get(`${name}.mean`), p.get(`${name}.var`), beta, gamma, BN_EPS);
+    return (opts.relu ? tf.relu(y) : y) as T;
   }
   // The engine's closed-form BatchNorm gradient (src/backend/batch_norm.ts) is much lighter
   // than differentiating tf.moments.
@@ -149,6 +151,7 @@ export function batchNorm<T extends Tensor>(
     gamma as Tensor1D,
     beta as Tensor1D,
     BN_EPS,
+    { relu: opts.relu },
   );
   if (ctx.bnUpdates) {
     const n = x.size / x.shape[x.shape.length - 1];

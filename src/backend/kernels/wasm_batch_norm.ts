@@ -3,8 +3,12 @@
  * used by `batchNormTrain` (`../batch_norm.ts`) on the WASM backend:
  *
  * - `ByelBnStats` `{x}` → `[mean, variance]` (biased), per channel;
- * - `ByelBnNorm` `{x, mean, variance, gamma, beta}`, `{epsilon}` → `[y, xHat, invStd]`;
- * - `ByelBnGrad` `{dy, xHat, gamma, invStd}` → `[dx, dGamma, dBeta]` (the closed form).
+ * - `ByelBnNorm` `{x, mean, variance, gamma, beta}`, `{epsilon, relu}` → `[y, xHat, invStd]`,
+ *   `y` through a relu when `relu` is set (tfjs's `Relu`: `max(0, y)`);
+ * - `ByelBnGrad` `{dy, xHat, gamma, invStd[, out]}` → `[dx, dGamma, dBeta]` (the closed form);
+ *   with `out` (the relu's output), `dy` first times the relu's step (`out > 0`), as tfjs's
+ *   relu gradient `dy · step(x)`: the same bits as the three kernels (`Cast`, `Step`,
+ *   `Multiply`) and the `Relu` that the fused form saves.
  *
  * Each is one or two passes over the data; tfjs's route took two transposing reductions for
  * the statistics and about ten full-size elementwise kernels for the forward and backward.
@@ -111,12 +115,16 @@ function _norm({ inputs, backend, attrs }: Args): Info[] {
     pb,
     at.row(py, r0),
     at.row(ph, r0),
+    attrs.relu ? 1 : 0,
   ]);
   return [y, xHat, invStd];
 }
 
 function _grad({ inputs, backend }: Args): Info[] {
   const { dy, xHat, gamma, invStd } = inputs as Record<string, Info>;
+  const out = (inputs as Record<string, Info | undefined>).out; // the relu's output, if fused
+  const pout = out ? ptr(backend, out) : 0;
+  const outRow = (r0: number, at: _Addresses) => out ? at.row(pout, r0) : 0;
   const k = simdKernels(backend)!;
   const [rows, c] = _rowsAndChannels(dy);
   const blocks = Math.ceil(rows / BN_BLOCK);
@@ -141,6 +149,7 @@ function _grad({ inputs, backend }: Args): Info[] {
     c,
     at.block(psb, r0),
     at.block(psg, r0),
+    outRow(r0, at),
   ]);
   k.bn_combine(psb, blocks, c, 0, pdb);
   k.bn_combine(psg, blocks, c, 0, pdg);
@@ -157,6 +166,7 @@ function _grad({ inputs, backend }: Args): Info[] {
     pdb,
     pdg,
     at.row(pdx, r0),
+    outRow(r0, at),
   ]);
   return [dx, dGamma, dBeta];
 }

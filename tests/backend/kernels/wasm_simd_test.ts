@@ -1,14 +1,14 @@
 /**
  * byel's WebAssembly SIMD module (`src/backend/kernels/wasm_simd/`): the shipped binaries keep
  * the rules that make sharing tfjs's memory safe; the BatchNorm kernels match the CPU backend's
- * composition of tfjs ops (values, statistics and gradients), and so do the transposed matrix
- * products. The Winograd kernels
- * have their own file, winograd_test.ts.
+ * composition of tfjs ops (values, statistics and gradients), and with a relu fused give the
+ * bits of tfjs's relu after them; the transposed matrix products match the CPU backend. The
+ * Winograd kernels have their own file, winograd_test.ts.
  */
 import assert from "node:assert/strict";
 import { tf } from "../../../src/deps.ts";
 import { selectBackend } from "../../../src/backend/select.ts";
-import { batchNormTrain } from "../../../src/backend/batch_norm.ts";
+import { batchNormTrain, setFusedBnRelu } from "../../../src/backend/batch_norm.ts";
 import { wasmBatchNormAvailable } from "../../../src/backend/kernels/wasm_batch_norm.ts";
 import { transposedMatMul } from "../../../src/backend/kernels/wasm_matmul.ts";
 import { PLAIN, SHARED } from "../../../src/backend/kernels/wasm_simd/module.ts";
@@ -112,7 +112,46 @@ Deno.test("batchNormTrain() on the WASM kernels matches cpu: y, statistics and g
   }
 });
 
-Deno.test("a BatchNorm training step on the WASM kernels leaks no tensor", async () => {
+Deno.test("batchNormTrain() with relu: fused on WASM, the bits of tfjs's relu after it; near cpu", async () => {
+  // 4-D with a summation block and a tail; 2-D; beta shifted so that about half is cut.
+  const shapes = [[3, 10, 9, 8], [5, 12]];
+  const run = async (backend: "cpu" | "wasm", shape: number[], fused: boolean) => {
+    await selectBackend({ backend, threads: backend === "wasm" ? 1 : undefined });
+    setFusedBnRelu(fused);
+    try {
+      const c = shape[shape.length - 1];
+      const x = tf.randomNormal(shape, 0, 2, "float32", 1);
+      const g = tf.randomUniform([c], 0.5, 1.5, "float32", 2) as tf.Tensor1D;
+      const b = tf.randomNormal([c], 0, 1, "float32", 3) as tf.Tensor1D;
+      const r = tf.randomNormal(shape, 0, 1, "float32", 4);
+      const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+        batchNormTrain(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, { relu: true }).y;
+      const y = f(x, g, b);
+      const grads = tf.grads((xx, gg, bb) => tf.sum(tf.mul(f(xx, gg, bb), r)))([x, g, b]);
+      const out = await Promise.all([y, ...grads].map((t) => t.data()));
+      const { kernelNames } = await tf.profile(() => tf.grad((xx) => tf.sum(f(xx, g, b)))(x));
+      tf.dispose([x, g, b, r, y, ...grads]);
+      return { out: out as Float32Array[], relu: kernelNames.includes("Relu") };
+    } finally {
+      setFusedBnRelu(true);
+    }
+  };
+  for (const shape of shapes) {
+    const { out: fused, relu: fusedRelu } = await run("wasm", shape, true);
+    const { out: apart, relu: apartRelu } = await run("wasm", shape, false);
+    const { out: ref } = await run("cpu", shape, true);
+    assert.deepEqual([fusedRelu, apartRelu], [false, true], "fused: no Relu kernel; apart: Relu");
+    const zeros = fused[0].filter((v) => v === 0).length;
+    assert.ok(zeros > fused[0].length / 5 && zeros < fused[0].length * 0.8, `${zeros} cut`);
+    ["y", "dx", "dgamma", "dbeta"].forEach((name, i) => {
+      assert.deepEqual(fused[i], apart[i], `${shape} ${name}: fused differs from tfjs's relu`);
+      const e = maxRelErr(fused[i], ref[i]);
+      assert.ok(e < 1e-4, `${shape} ${name} against cpu: ${e}`);
+    });
+  }
+});
+
+Deno.test("a BatchNorm training step (relu fused) on the WASM kernels leaks no tensor", async () => {
   await selectBackend({ backend: "wasm", threads: 1 });
   const x = tf.randomNormal([2, 4, 4, 8]);
   const g = tf.variable(tf.ones([8])), b = tf.variable(tf.zeros([8]));
@@ -122,7 +161,9 @@ Deno.test("a BatchNorm training step on the WASM kernels leaks no tensor", async
       () =>
         tf.sum(
           tf.square(
-            batchNormTrain(x, g as tf.Variable<tf.Rank.R1>, b as tf.Variable<tf.Rank.R1>).y,
+            batchNormTrain(x, g as tf.Variable<tf.Rank.R1>, b as tf.Variable<tf.Rank.R1>, 1e-5, {
+              relu: true,
+            }).y,
           ),
         ) as tf.Scalar,
       [g, b],

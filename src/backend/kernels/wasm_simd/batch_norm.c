@@ -38,10 +38,22 @@ void bn_sqdev_blocks(const float *x, int rows, int C, const float *mean, float *
   BN_BLOCKS(out, ({ const V _d = SUB(LD(x + row + c), LD(mean + c)); MUL(_d, _d); }))
 }
 
-/* Block sums of dy (into db) and of dy * xhat (into dg), in one pass. */
+/*
+ * The output gradient as the BatchNorm sees it: dy, or with a relu after the BatchNorm (its
+ * output `out` given), dy times the relu's step (1 where out > 0, else 0), the same multiply
+ * as tfjs's relu gradient dy * step(x).
+ */
+static inline __attribute__((always_inline)) V bn_dy(const float *dy, const float *out, long i) {
+  if (!out) return LD(dy + i);
+  const V step = wasm_v128_and(wasm_f32x4_gt(LD(out + i), wasm_f32x4_splat(0.0f)),
+                               wasm_f32x4_splat(1.0f));
+  return MUL(LD(dy + i), step);
+}
+
+/* Block sums of dy (into db) and of dy * xhat (into dg), in one pass; out: see bn_dy (or 0). */
 EXPORT("bn_grad_blocks")
 void bn_grad_blocks(const float *dy, const float *xhat, int rows, int C, float *db,
-                    float *dg) {
+                    float *dg, const float *out) {
   for (int r0 = 0, ob = 0; r0 < rows; r0 += BN_BLOCK, ob += C) {
     const int r1 = r0 + BN_BLOCK < rows ? r0 + BN_BLOCK : rows;
     for (int c = 0; c < C; c += 4) {
@@ -51,7 +63,7 @@ void bn_grad_blocks(const float *dy, const float *xhat, int rows, int C, float *
     for (int r = r0; r < r1; r++) {
       const long row = (long)r * C;
       for (int c = 0; c < C; c += 4) {
-        const V g = LD(dy + row + c);
+        const V g = bn_dy(dy, out, row + c);
         ST(db + ob + c, ADD(LD(db + ob + c), g));
         ST(dg + ob + c, ADD(LD(dg + ob + c), MUL(g, LD(xhat + row + c))));
       }
@@ -78,34 +90,40 @@ void bn_invstd(const float *var, int C, float eps, float *invstd) {
   }
 }
 
-/* xhat = (x - mean) invstd; y = gamma xhat + beta, over rows of [rows, C]. */
+/*
+ * xhat = (x - mean) invstd; y = gamma xhat + beta, over rows of [rows, C]; with relu, y is
+ * max(0, y) as XNNPACK's clamp (tfjs's Relu) takes it, pmax(0, y).
+ */
 EXPORT("bn_norm_rows")
 void bn_norm_rows(const float *x, int rows, int C, const float *mean, const float *invstd,
-                  const float *gamma, const float *beta, float *y, float *xhat) {
+                  const float *gamma, const float *beta, float *y, float *xhat, int relu) {
+  const V zero = wasm_f32x4_splat(0.0f);
   for (int r = 0; r < rows; r++) {
     const long row = (long)r * C;
     for (int c = 0; c < C; c += 4) {
       const V xh = MUL(SUB(LD(x + row + c), LD(mean + c)), LD(invstd + c));
       ST(xhat + row + c, xh);
-      ST(y + row + c, ADD(MUL(xh, LD(gamma + c)), LD(beta + c)));
+      const V v = ADD(MUL(xh, LD(gamma + c)), LD(beta + c));
+      ST(y + row + c, relu ? wasm_f32x4_pmax(zero, v) : v);
     }
   }
 }
 
 /*
  * The closed-form gradient over rows of [rows, C], given dbeta = sum dy and dgamma =
- * sum dy xhat over all m rows of the batch: dx = (gamma invstd / m) (m dy - dbeta - xhat dgamma).
+ * sum dy xhat over all m rows of the batch: dx = (gamma invstd / m) (m dy - dbeta - xhat dgamma),
+ * dy as bn_dy takes it.
  */
 EXPORT("bn_grad_rows")
 void bn_grad_rows(const float *dy, const float *xhat, int rows, int C, int m_rows,
                   const float *gamma, const float *invstd, const float *dbeta,
-                  const float *dgamma, float *dx) {
+                  const float *dgamma, float *dx, const float *out) {
   const V m = wasm_f32x4_splat((float)m_rows), invm = wasm_f32x4_splat(1.0f / (float)m_rows);
   for (int r = 0; r < rows; r++) {
     const long row = (long)r * C;
     for (int c = 0; c < C; c += 4) {
       const V scale = MUL(MUL(LD(gamma + c), LD(invstd + c)), invm);
-      const V inner = SUB(SUB(MUL(LD(dy + row + c), m), LD(dbeta + c)),
+      const V inner = SUB(SUB(MUL(bn_dy(dy, out, row + c), m), LD(dbeta + c)),
                           MUL(LD(xhat + row + c), LD(dgamma + c)));
       ST(dx + row + c, MUL(inner, scale));
     }
