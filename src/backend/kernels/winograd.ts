@@ -98,6 +98,20 @@ export const WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL = 8;
 
 let _enabled = true;
 let _anySize = false;
+let _minChannels = WINOGRAD_MIN_CHANNELS;
+let _filterGradMinChannels = WINOGRAD_MIN_CHANNELS;
+
+/**
+ * Benchmark hook: the smallest channel counts taken by Winograd, for the convolution and its
+ * input gradient (`conv`) and for the filter gradient (`filterGrad`); defaults
+ * {@link WINOGRAD_MIN_CHANNELS}.
+ */
+export function setWinogradMinChannels(
+  opts: { conv?: number; filterGrad?: number } = {},
+): void {
+  _minChannels = opts.conv ?? WINOGRAD_MIN_CHANNELS;
+  _filterGradMinChannels = opts.filterGrad ?? WINOGRAD_MIN_CHANNELS;
+}
 
 /**
  * Turns the Winograd path on or off (on by default); off sends every convolution to tfjs's own
@@ -143,16 +157,18 @@ export function winogradFilterGradEligible(
   outWidth: number,
 ): boolean {
   const tiles = g.xShape[0] * Math.ceil(outHeight / 2) * Math.ceil(outWidth / 2);
+  const [, , c, k] = g.filterShape;
   return winogradEligible(g) &&
-    (_anySize || tiles >= WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL * g.xShape[3]);
+    (_anySize || (c >= _filterGradMinChannels && k >= _filterGradMinChannels &&
+      tiles >= WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL * g.xShape[3]));
 }
 
 /** @returns whether a convolution (or its input gradient) runs by Winograd on WASM */
 export function winogradEligible(g: ConvGeometry): boolean {
   const [fh, fw, c, k] = g.filterShape;
   const [b, h, w] = g.xShape;
-  const big = b * h * w * c * k * 9 >= WINOGRAD_MIN_MACS && c >= WINOGRAD_MIN_CHANNELS &&
-    k >= WINOGRAD_MIN_CHANNELS;
+  const big = b * h * w * c * k * 9 >= WINOGRAD_MIN_MACS && c >= _minChannels &&
+    k >= _minChannels;
   return _enabled && (big || _anySize) && fh === 3 && fw === 3 && g.strides[0] === 1 &&
     g.strides[1] === 1 &&
     g.dilations[0] === 1 && g.dilations[1] === 1 && g.dataFormat === "NHWC" &&

@@ -12,6 +12,7 @@ import { selectBackend } from "../../../src/backend/select.ts";
 import {
   clearWinogradCache,
   setWinograd,
+  setWinogradMinChannels,
   setWinogradOwnProducts,
   winogradCacheSize,
   winogradEligible,
@@ -43,6 +44,19 @@ Deno.test("winogradEligible(), winogradFilterGradEligible() and winogradTile() c
   // Filter gradient: many tiles per input channel (first stage) yes, few (last stage) no.
   assert.equal(winogradFilterGradEligible(g([32, 16, 16, 64], [3, 3, 64, 64]), 16, 16), true);
   assert.equal(winogradFilterGradEligible(g([32, 2, 2, 512], [3, 3, 512, 512]), 2, 2), false);
+  // The benchmark hook moves the channel floor, for the convolution and the filter gradient
+  // apart, and restores the defaults.
+  const narrow = g([128, 48, 48, 16], [3, 3, 16, 16]);
+  try {
+    setWinogradMinChannels({ conv: 16 });
+    assert.equal(winogradEligible(narrow), true);
+    assert.equal(winogradFilterGradEligible(narrow, 48, 48), false);
+    setWinogradMinChannels({ conv: 16, filterGrad: 16 });
+    assert.equal(winogradFilterGradEligible(narrow, 48, 48), true);
+  } finally {
+    setWinogradMinChannels();
+  }
+  assert.equal(winogradEligible(narrow), false);
   assert.equal(winogradTile(16, 16), 4);
   assert.equal(winogradTile(4, 5), 4);
   assert.equal(winogradTile(2, 2), 2);
