@@ -4,17 +4,27 @@
  * first alternates too), and the medians are printed. Noise between runs on a shared machine is
  * far larger than between the two settings of one run, so this is the measure of a change.
  *
- *   deno run -A bench/ab.ts [--switch products|fused-relu|wino16|wino16-all]
- *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4]
+ *   deno run -A bench/ab.ts [--switch products|fused-relu|wino32|wino32-filter|fg-tiles8|fg-tiles2]
+ *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4] [--serial]
  *
  * Switches (`a` is the default setting, `b` the alternative):
  * - `products`: the Winograd products by byel's `gemm_ab` (a) or by tfjs's XNNPACK
  *   `BatchMatMul` (b, `setWinogradOwnProducts(false)`); the same bits.
  * - `fused-relu`: BatchNorm's relu fused into its WASM kernels (a) or a separate `tf.relu` (b,
  *   `setFusedBnRelu(false)`); the same bits.
- * - `wino16`, `wino16-all`: Winograd from 32 channels (a) or from 16 (b) for the convolution and
- *   its input gradient, and with `-all` for the filter gradient too (`setWinogradMinChannels`);
- *   other rounding.
+ * - `wino32`, `wino32-filter`: Winograd from 16 channels (a, the default) or from 32 (b, the
+ *   default until the 16-channel layers' transforms paid) for the convolution, its input
+ *   gradient and its filter gradient, or with `-filter` for the filter gradient only (the
+ *   16-channel layers' filter gradients then go through the patch product,
+ *   `setWinogradMinChannels`); other rounding.
+ * - `fg-tiles8`, `fg-tiles2`: the filter gradient by Winograd with any number of 2x2 tiles per
+ *   input channel (a, the default) or from 8 (the default until the products ran on every
+ *   thread) or 2 (b, `setWinogradFilterGradMinTiles`; at 64 px, batch 32, ResNet-18's second
+ *   stage has 4 per channel, its third 0.5, its fourth 0.06); other rounding. The quick preset's
+ *   layers all have 9 or more.
+ *
+ * `--serial` runs byel's kernels on the calling thread only, as in the browser
+ * (`setSimdParallel(false)`; tfjs's own kernels keep their threads).
  *
  * `r18` is ResNet-18 at full width, 64 px, batch 32 (the `r18-w1/64` rows).
  *
@@ -23,7 +33,12 @@
 import { parseArgs } from "node:util";
 import { selectBackend } from "../src/backend/select.ts";
 import { setFusedBnRelu } from "../src/backend/batch_norm.ts";
-import { setWinogradMinChannels, setWinogradOwnProducts } from "../src/backend/kernels/winograd.ts";
+import { setSimdParallel } from "../src/backend/kernels/wasm_simd.ts";
+import {
+  setWinogradFilterGradMinTiles,
+  setWinogradMinChannels,
+  setWinogradOwnProducts,
+} from "../src/backend/kernels/winograd.ts";
 import type { StepKind } from "./flops.ts";
 import { quickConfig, r18Config } from "./spec.ts";
 import { buildStep } from "./steps.ts";
@@ -32,15 +47,25 @@ import { buildStep } from "./steps.ts";
 const SWITCHES: Record<string, { a: string; b: string; set: (b: boolean) => void }> = {
   products: { a: "gemm_ab", b: "xnnpack", set: (b) => setWinogradOwnProducts(!b) },
   "fused-relu": { a: "fused", b: "separate", set: (b) => setFusedBnRelu(!b) },
-  wino16: {
-    a: "default",
-    b: "conv16",
-    set: (b) => setWinogradMinChannels(b ? { conv: 16 } : {}),
+  wino32: {
+    a: "floor16",
+    b: "floor32",
+    set: (b) => setWinogradMinChannels(b ? { conv: 32, filterGrad: 32 } : {}),
   },
-  "wino16-all": {
-    a: "default",
-    b: "all16",
-    set: (b) => setWinogradMinChannels(b ? { conv: 16, filterGrad: 16 } : {}),
+  "wino32-filter": {
+    a: "floor16",
+    b: "filter32",
+    set: (b) => setWinogradMinChannels(b ? { filterGrad: 32 } : {}),
+  },
+  "fg-tiles8": {
+    a: "tiles0",
+    b: "tiles8",
+    set: (b) => setWinogradFilterGradMinTiles(b ? 8 : undefined),
+  },
+  "fg-tiles2": {
+    a: "tiles0",
+    b: "tiles2",
+    set: (b) => setWinogradFilterGradMinTiles(b ? 2 : undefined),
   },
 };
 
@@ -51,11 +76,14 @@ const { values } = parseArgs({
     config: { type: "string", default: "quick" },
     kinds: { type: "string", default: "supervised,byel,inference" },
     rounds: { type: "string", default: "4" },
+    serial: { type: "boolean", default: false },
   },
 });
 const sw = SWITCHES[values.switch];
 if (!sw) throw new Error(`--switch: ${values.switch} is not one of ${Object.keys(SWITCHES)}`);
 await selectBackend({ backend: "wasm" });
+// byel's kernels on the calling thread only, as in the browser (tfjs's own keep their threads).
+if (values.serial) setSimdParallel(false);
 const quick = quickConfig();
 const cfg = values.config === "r18"
   ? r18Config(quick, { width: 1, inputSize: 64, batch: 32 })

@@ -80,26 +80,37 @@ export function winogradTile(oh: number, ow: number): 2 | 4 {
 }
 
 /**
- * Smallest channel counts (in and out) and direct multiply-adds per call worth the transforms:
- * below them tfjs's convolution is as fast or faster (measured with bench/winograd.ts; at 16
- * channels Winograd took 1.3x the time).
+ * Smallest channel counts (in and out) and direct multiply-adds per call worth the transforms.
+ * It was 32 while the transforms and products ran on one thread (then, at 16 channels,
+ * Winograd took 1.3x the time of tfjs's convolution, bench/winograd.ts). With `gemm_ab` and the
+ * transforms on every thread, 16 pays: side by side (`deno run -A bench/ab.ts --switch
+ * wino32`), the quick preset's supervised, BYEL and inference steps ran 1.13x, 1.10x and 1.14x
+ * faster from 16 channels than from 32 on 2 cores. Narrower layers (only the smoke preset's)
+ * were not measured and stay on tfjs's convolution.
  */
-export const WINOGRAD_MIN_CHANNELS = 32;
+export const WINOGRAD_MIN_CHANNELS = 16;
 /** @see WINOGRAD_MIN_CHANNELS */
 export const WINOGRAD_MIN_MACS = 2 ** 24;
 /**
  * The filter gradient goes through Winograd only while the 2x2 tiles number at least this many
- * per input channel (see `conv2DBackpropFilterWasm`): its products (summing over the tiles)
- * beat the direct route's two-threaded XNNPACK convolution only when the tiles are many.
- * Measured in BYEL steps of ResNet-18 at 64 px (bench/profile_step.ts), when the products ran
- * on one thread: 2x faster at 32 tiles per channel (first stage), 0.9x at 4, 0.6x at 0.5.
+ * per input channel (see `conv2DBackpropFilterWasm`): its products sum over the tiles, so with
+ * few tiles they are short. It was 8 while the products ran on one thread (then, in BYEL steps
+ * of ResNet-18 at 64 px, bench/profile_step.ts: 2x faster than the direct route's two-threaded
+ * XNNPACK convolution at 32 tiles per channel, 0.9x at 4, 0.6x at 0.5). With `gemm_ab` on every
+ * thread every count pays: side by side (`deno run -A bench/ab.ts --switch fg-tiles8 --config
+ * r18`, ResNet-18 at 64 px, batch 32, whose second to fourth stages have 4, 0.5 and 0.06 tiles
+ * per channel), from any count against from 8 made the supervised step 1.12x and 1.34x faster
+ * in two runs and the BYEL step 1.23x and 1.09x; with byel's kernels on one thread (`--serial`,
+ * as in the browser) 1.01x and 0.98x, no change. The quick preset's layers have 9 or more at
+ * its batch of 128, so its routes (and bits) do not depend on it.
  */
-export const WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL = 8;
+export const WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL = 0;
 
 let _enabled = true;
 let _anySize = false;
 let _minChannels = WINOGRAD_MIN_CHANNELS;
 let _filterGradMinChannels = WINOGRAD_MIN_CHANNELS;
+let _filterGradMinTiles = WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL;
 
 /**
  * Benchmark hook: the smallest channel counts taken by Winograd, for the convolution and its
@@ -111,6 +122,16 @@ export function setWinogradMinChannels(
 ): void {
   _minChannels = opts.conv ?? WINOGRAD_MIN_CHANNELS;
   _filterGradMinChannels = opts.filterGrad ?? WINOGRAD_MIN_CHANNELS;
+}
+
+/**
+ * Benchmark hook: the 2x2 tiles per input channel from which the filter gradient runs by
+ * Winograd; default {@link WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL}.
+ */
+export function setWinogradFilterGradMinTiles(
+  perChannel: number = WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL,
+): void {
+  _filterGradMinTiles = perChannel;
 }
 
 /**
@@ -160,7 +181,7 @@ export function winogradFilterGradEligible(
   const [, , c, k] = g.filterShape;
   return winogradEligible(g) &&
     (_anySize || (c >= _filterGradMinChannels && k >= _filterGradMinChannels &&
-      tiles >= WINOGRAD_FILTER_GRAD_MIN_TILES_PER_CHANNEL * g.xShape[3]));
+      tiles >= _filterGradMinTiles * g.xShape[3]));
 }
 
 /** @returns whether a convolution (or its input gradient) runs by Winograd on WASM */

@@ -12,6 +12,7 @@ import { selectBackend } from "../../../src/backend/select.ts";
 import {
   clearWinogradCache,
   setWinograd,
+  setWinogradFilterGradMinTiles,
   setWinogradMinChannels,
   setWinogradOwnProducts,
   winogradCacheSize,
@@ -39,24 +40,40 @@ Deno.test("winogradEligible(), winogradFilterGradEligible() and winogradTile() c
   assert.equal(winogradEligible(g([32, 16, 16, 64], [3, 3, 64, 64], 1, 2)), false); // dilated
   assert.equal(winogradEligible(g([32, 16, 16, 64], [1, 1, 64, 64])), false); // 1x1
   assert.equal(winogradEligible(g([32, 16, 16, 64], [3, 3, 64, 62])), false); // K % 4
-  assert.equal(winogradEligible(g([32, 16, 16, 16], [3, 3, 16, 16])), false); // too narrow
+  assert.equal(winogradEligible(g([32, 16, 16, 8], [3, 3, 8, 8])), false); // too narrow
+  assert.equal(winogradEligible(g([32, 16, 16, 16], [3, 3, 16, 16])), true); // the floor, 16
   assert.equal(winogradEligible(g([1, 4, 4, 64], [3, 3, 64, 64])), false); // too little work
-  // Filter gradient: many tiles per input channel (first stage) yes, few (last stage) no.
+  // Filter gradient: by default with any number of tiles per input channel, many (first stage)
+  // or few (last stage: 32 tiles for 512 channels); the hook sets a floor.
   assert.equal(winogradFilterGradEligible(g([32, 16, 16, 64], [3, 3, 64, 64]), 16, 16), true);
-  assert.equal(winogradFilterGradEligible(g([32, 2, 2, 512], [3, 3, 512, 512]), 2, 2), false);
-  // The benchmark hook moves the channel floor, for the convolution and the filter gradient
-  // apart, and restores the defaults.
-  const narrow = g([128, 48, 48, 16], [3, 3, 16, 16]);
+  const last = g([32, 2, 2, 512], [3, 3, 512, 512]);
+  assert.equal(winogradFilterGradEligible(last, 2, 2), true);
   try {
-    setWinogradMinChannels({ conv: 16 });
+    setWinogradFilterGradMinTiles(0.0625);
+    assert.equal(winogradFilterGradEligible(last, 2, 2), true);
+    setWinogradFilterGradMinTiles(0.07);
+    assert.equal(winogradFilterGradEligible(last, 2, 2), false);
+    assert.equal(winogradFilterGradEligible(g([32, 16, 16, 64], [3, 3, 64, 64]), 16, 16), true);
+  } finally {
+    setWinogradFilterGradMinTiles();
+  }
+  assert.equal(winogradFilterGradEligible(last, 2, 2), true);
+  // The benchmark hook moves the channel floor, for the convolution and the filter gradient
+  // apart, and restores the defaults (16 for both).
+  const narrow = g([128, 48, 48, 16], [3, 3, 16, 16]);
+  assert.equal(winogradEligible(narrow), true);
+  assert.equal(winogradFilterGradEligible(narrow, 48, 48), true);
+  try {
+    setWinogradMinChannels({ conv: 32 });
+    assert.equal(winogradEligible(narrow), false);
+    setWinogradMinChannels({ filterGrad: 32 });
     assert.equal(winogradEligible(narrow), true);
     assert.equal(winogradFilterGradEligible(narrow, 48, 48), false);
-    setWinogradMinChannels({ conv: 16, filterGrad: 16 });
-    assert.equal(winogradFilterGradEligible(narrow, 48, 48), true);
   } finally {
     setWinogradMinChannels();
   }
-  assert.equal(winogradEligible(narrow), false);
+  assert.equal(winogradEligible(narrow), true);
+  assert.equal(winogradFilterGradEligible(narrow, 48, 48), true);
   assert.equal(winogradTile(16, 16), 4);
   assert.equal(winogradTile(4, 5), 4);
   assert.equal(winogradTile(2, 2), 2);
