@@ -8,10 +8,12 @@
  * - `r18` rows `kind/r18-w<width>/<size>`: the same steps on a ResNet-18 of each `--widths` and
  *   `--sizes`, `--batch` images per step, with the quick preset's training settings;
  * - `loop` rows `loop/pretrain` (BYEL) and `loop/finetune`: the real `train()` of
- *   `src/train/loop.ts` on the embedded synthetic faces, one stage each, with the quick preset's
- *   settings for that stage (network, batch, augmentation, optimizer, epochs, memory cache,
- *   validation once per epoch, checkpoints) on `--loop-batches` batches of training images and
- *   a validation set shrunk in the same proportion. `img_s` is the stage's images over the wall
+ *   `src/train/loop.ts` on the embedded synthetic faces, one stage each (`loop/finetune` of a
+ *   baseline preset is its whole supervised job, as `deno task train` runs it; see
+ *   {@link loopConfig}), with the quick preset's settings for that stage (network, batch,
+ *   augmentation, optimizer, epochs, memory cache, validation once per epoch, checkpoints) on
+ *   `--loop-batches` batches of training images and a validation set shrunk in the same
+ *   proportion. `img_s` is the stage's images over the wall
  *   time of the whole `train()` call (rendering, the memory cache, augmentation, validation,
  *   checkpoints, the saved model); `step_img_s` is the bare step's (the matching quick row);
  *   `ratio` = `img_s / step_img_s`, the share of the step's speed a real run keeps;
@@ -102,7 +104,8 @@ export function rowName(kind: StepKind, arch: ArchConfig): string {
 
 /**
  * The config of a loop row: the quick preset's settings for one stage, run alone (BYEL
- * pretraining without fine-tuning, or a supervised run from scratch of the fine-tuning epochs),
+ * pretraining without fine-tuning; for the fine-tuning row, the preset's own supervised job
+ * when its method is the baseline, else a supervised run from scratch of the fine-tuning epochs),
  * on `batches` batches of training images and a validation set shrunk in the same proportion
  * (so validation costs the same share of an epoch as in a full run).
  *
@@ -116,7 +119,12 @@ export function loopConfig(
 ): Config {
   const staged: Config = opts.stage === "pretrain"
     ? { ...quick, method: "byel", skipFinetune: true }
-    // baseline trains for pretrain.epochs + finetune.epochs: only the fine-tuning ones here.
+    : quick.method === "baseline"
+    // The preset's own job (`deno task train`): one supervised stage of pretrain.epochs +
+    // finetune.epochs, whose first epoch fills the memory cache.
+    ? quick
+    // After pretraining: the fine-tuning epochs alone (baseline adds pretrain.epochs). A real
+    // run would find the cache filled by pretraining; here the first epoch fills it.
     : { ...quick, method: "baseline", pretrain: { ...quick.pretrain, epochs: 0 } };
   const trainSize = opts.batches * staged[opts.stage].batch;
   const valSize = Math.max(

@@ -23,7 +23,7 @@ Defaults: preset quick; data: the embedded generator's "synthetic" domain (train
 "real" domain (validation); out runs/<preset>-<method>-s<seed>. Ctrl-C saves a checkpoint;
 --resume continues it with the same result as an uninterrupted run.
 
-  --preset NAME      smoke (tests, seconds), quick (default; ~15 min on 2 cores), paper (GPU)
+  --preset NAME      smoke (tests, seconds), quick (default; ~8-11 min on 2 cores), paper (GPU)
   --data DIR         training ImageFolder (class sub-folders) or prepared cache (= --data.train)
   --val DIR          validation ImageFolder (= --data.val)
   --balance MODE     class imbalance: none (default), sampler (class-balanced epochs) or loss

@@ -97,14 +97,24 @@ Deno.test("loopConfig() runs one quick stage on a few batches, validation scaled
     pre.data.valSize,
     Math.round(QUICK.data.valSize * 8 * QUICK.pretrain.batch / QUICK.data.trainSize),
   );
+  // The quick preset is the baseline: its fine-tuning row is the preset's own job, all of
+  // pretrain.epochs + finetune.epochs (what `deno task train` runs).
+  assertEquals(QUICK.method, "baseline");
   const fine = loopConfig(QUICK, { stage: "finetune", batches: 8 });
-  // A run from scratch of the fine-tuning epochs only (baseline adds pretrain.epochs).
-  assertEquals([fine.method, fine.pretrain.epochs], ["baseline", 0]);
+  assertEquals([fine.method, fine.pretrain.epochs], ["baseline", QUICK.pretrain.epochs]);
   assertEquals(fine.finetune, QUICK.finetune);
   assertEquals(
-    stageSteps(fine.finetune.epochs, fine.data.trainSize, fine.finetune.batch),
-    QUICK.finetune.epochs * 8,
+    stageSteps(
+      fine.pretrain.epochs + fine.finetune.epochs,
+      fine.data.trainSize,
+      fine.finetune.batch,
+    ),
+    (QUICK.pretrain.epochs + QUICK.finetune.epochs) * 8,
   );
+  // After BYEL pretraining: a run from scratch of the fine-tuning epochs only.
+  const afterByel = loopConfig({ ...QUICK, method: "byel" }, { stage: "finetune", batches: 8 });
+  assertEquals([afterByel.method, afterByel.pretrain.epochs], ["baseline", 0]);
+  assertEquals(afterByel.finetune, QUICK.finetune);
   // Never fewer validation images than classes.
   assertEquals(loopConfig(QUICK, { stage: "finetune", batches: 1 }).data.valSize, 6);
 });
