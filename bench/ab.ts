@@ -4,7 +4,7 @@
  * first alternates too), and the medians are printed. Noise between runs on a shared machine is
  * far larger than between the two settings of one run, so this is the measure of a change.
  *
- *   deno run -A bench/ab.ts [--switch products|fused-relu|wino32|wino32-filter|fg-tiles8|fg-tiles2]
+ *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|wino32|wino32-filter|fg-tiles8|fg-tiles2]
  *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4] [--serial]
  *
  * Switches (`a` is the default setting, `b` the alternative):
@@ -12,6 +12,10 @@
  *   `BatchMatMul` (b, `setWinogradOwnProducts(false)`); the same bits.
  * - `fused-relu`: BatchNorm's relu fused into its WASM kernels (a) or a separate `tf.relu` (b,
  *   `setFusedBnRelu(false)`); the same bits.
+ * - `pool-loop`: the max-pool gradients by byel's kernel (a) or by the plain-JS loop on the
+ *   tensors' data that preceded it (b, `setOwnMaxPoolGrad(false)`); the same bits.
+ * - `warp-tfjs`: the augmentations' warp (`Transform`, bilinear, nearest fill) by byel's kernel
+ *   (a) or by tfjs-wasm's (b, `setOwnWarp(false)`); the same bits.
  * - `wino32`, `wino32-filter`: Winograd from 16 channels (a, the default) or from 32 (b, the
  *   default until the 16-channel layers' transforms paid) for the convolution, its input
  *   gradient and its filter gradient, or with `-filter` for the filter gradient only (the
@@ -33,6 +37,8 @@
 import { parseArgs } from "node:util";
 import { selectBackend } from "../src/backend/select.ts";
 import { setFusedBnRelu } from "../src/backend/batch_norm.ts";
+import { setOwnMaxPoolGrad } from "../src/backend/max_pool.ts";
+import { setOwnWarp } from "../src/backend/kernels/wasm_augment.ts";
 import { setSimdParallel } from "../src/backend/kernels/wasm_simd.ts";
 import {
   setWinogradFilterGradMinTiles,
@@ -47,6 +53,8 @@ import { buildStep } from "./steps.ts";
 const SWITCHES: Record<string, { a: string; b: string; set: (b: boolean) => void }> = {
   products: { a: "gemm_ab", b: "xnnpack", set: (b) => setWinogradOwnProducts(!b) },
   "fused-relu": { a: "fused", b: "separate", set: (b) => setFusedBnRelu(!b) },
+  "pool-loop": { a: "kernel", b: "loop", set: (b) => setOwnMaxPoolGrad(!b) },
+  "warp-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnWarp(!b) },
   wino32: {
     a: "floor16",
     b: "floor32",

@@ -9,8 +9,9 @@ import { tf } from "../deps.ts";
 import type { ArchConfig } from "../config.ts";
 import type { Rng } from "../rng.ts";
 import { bnInit, convBn, convInit, type ForwardContext } from "./layers.ts";
+import { maxPool3x3s2 } from "../backend/max_pool.ts";
 import type { Params } from "./params.ts";
-import type { Tensor, Tensor2D, Tensor4D } from "../tensors.ts";
+import type { Tensor2D, Tensor4D } from "../tensors.ts";
 
 const _BLOCKS: Record<18 | 50, number[]> = { 18: [2, 2, 2, 2], 50: [3, 4, 6, 3] };
 
@@ -73,68 +74,6 @@ export function resnetInit(
     }
   });
   return cin;
-}
-
-/**
- * 3x3 max-pool, stride 2, padding 1 (torchvision's stem pool). The forward pass is
- * `tf.maxPool(x, 3, 2, 1)`; on WASM the gradient is computed here in plain JS, because that
- * backend's MaxPoolGrad (tfjs 4.22) routes gradients to the wrong elements when channels > 2
- * (measured against the CPU backend and a hand-written reference; see tests/model_test.ts).
- *
- * @param x `[B, H, W, C]`
- * @returns `[B, floor((H - 1) / 2) + 1, floor((W - 1) / 2) + 1, C]`
- */
-export function maxPool3x3s2(x: Tensor4D): Tensor4D {
-  if (tf.getBackend() !== "wasm") return tf.maxPool(x, 3, 2, 1);
-  const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, save] = args as [Tensor, tf.GradSaveFunc];
-    save([xIn]);
-    return {
-      value: tf.maxPool(xIn as Tensor4D, 3, 2, 1),
-      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
-        maxPoolGrad3x3s2(saved[0] as Tensor4D, dy as Tensor4D),
-    };
-  });
-  return f(x) as Tensor4D;
-}
-
-/**
- * The gradient of {@link maxPool3x3s2}: each output's gradient goes to the first maximum of its
- * window (row-major), as tfjs's CPU kernel does.
- *
- * @param x `[B, H, W, C]` the pool's input @param dy `[B, OH, OW, C]` upstream gradient
- * @returns `[B, H, W, C]`
- */
-export function maxPoolGrad3x3s2(x: Tensor4D, dy: Tensor4D): Tensor4D {
-  const [b, h, w, c] = x.shape;
-  const [, oh, ow] = dy.shape;
-  const xs = x.dataSync(), g = dy.dataSync();
-  const dx = new Float32Array(xs.length);
-  for (let n = 0; n < b; n++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
-        const o = ((n * oh + i) * ow + j) * c;
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity, at = -1;
-          for (let a = 0; a < 3; a++) {
-            const y = 2 * i - 1 + a;
-            if (y < 0 || y >= h) continue;
-            for (let bb = 0; bb < 3; bb++) {
-              const xx = 2 * j - 1 + bb;
-              if (xx < 0 || xx >= w) continue;
-              const k = ((n * h + y) * w + xx) * c + ch;
-              if (xs[k] > best) {
-                best = xs[k];
-                at = k;
-              }
-            }
-          }
-          if (at >= 0) dx[at] += g[o + ch];
-        }
-      }
-    }
-  }
-  return tf.tensor4d(dx, [b, h, w, c]);
 }
 
 /**

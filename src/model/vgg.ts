@@ -23,9 +23,10 @@ import {
   instanceNorm,
   instanceNormInit,
 } from "./layers.ts";
+import { maxPool2x2 } from "../backend/max_pool.ts";
 import type { Params } from "./params.ts";
 import { stageWidths } from "./resnet.ts";
-import type { Tensor, Tensor2D, Tensor4D } from "../tensors.ts";
+import type { Tensor2D, Tensor4D } from "../tensors.ts";
 
 /** Convolutions per stage. */
 const _CONVS = 2;
@@ -84,55 +85,4 @@ export function vggForward(
     h = maxPool2x2(h); // [B, H/2, W/2, C_s]
   }
   return tf.mean(h, [1, 2]) as Tensor2D; // [B, 512 x width]
-}
-
-/**
- * 2x2 max-pool, stride 2, no padding (an odd last row or column is dropped). On WASM the
- * gradient is computed here, in plain JS on the tensors' data: tfjs-backend-wasm 4.22's
- * MaxPoolGrad sends the gradient to the wrong elements when channels > 2 (measured against the
- * CPU backend), and routing it with device ops needs a 6-D Tile that WASM runs ~60x slower than
- * this loop. Each window's gradient goes to its first maximum (row-major), as tfjs's CPU kernel
- * does.
- *
- * @param x `[B, H, W, C]`
- * @returns `[B, floor(H / 2), floor(W / 2), C]`
- */
-export function maxPool2x2(x: Tensor4D): Tensor4D {
-  if (tf.getBackend() !== "wasm") return tf.maxPool(x, 2, 2, "valid");
-  const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, save] = args as [Tensor4D, tf.GradSaveFunc];
-    save([xIn]);
-    return {
-      value: tf.maxPool(xIn, 2, 2, "valid"),
-      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
-        _maxPoolGrad2x2(saved[0] as Tensor4D, dy as Tensor4D),
-    };
-  });
-  return f(x) as Tensor4D;
-}
-
-/** The gradient of {@link maxPool2x2}: `dy` `[B, OH, OW, C]` routed to each window's first maximum. */
-function _maxPoolGrad2x2(x: Tensor4D, dy: Tensor4D): Tensor4D {
-  const [b, h, w, c] = x.shape;
-  const [, oh, ow] = dy.shape;
-  const xs = x.dataSync(), g = dy.dataSync();
-  const dx = new Float32Array(xs.length);
-  const row = w * c;
-  for (let n = 0; n < b; n++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
-        const o = ((n * oh + i) * ow + j) * c;
-        const k00 = ((n * h + 2 * i) * w + 2 * j) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const a = k00 + ch, bb = a + c, cc = a + row, d = cc + c;
-          let at = a, best = xs[a];
-          if (xs[bb] > best) best = xs[bb], at = bb;
-          if (xs[cc] > best) best = xs[cc], at = cc;
-          if (xs[d] > best) at = d;
-          dx[at] += g[o + ch];
-        }
-      }
-    }
-  }
-  return tf.tensor4d(dx, [b, h, w, c]);
 }

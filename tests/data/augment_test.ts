@@ -277,3 +277,48 @@ Deno.test("blur3() on WASM (one kernel) gives the bits of tfjs's slices and addN
   }
   await selectBackend({ backend: "cpu" });
 });
+
+Deno.test("the warp (Transform, bilinear, nearest fill) on WASM runs byel's kernel with the bits of tfjs's", async () => {
+  const { setOwnWarp } = await import("../../src/backend/kernels/wasm_augment.ts");
+  await selectBackend({ backend: "wasm" });
+  const rng = new Rng(5);
+  // Real augmentation transforms (crops, flips, zooms, rotations, shifts), a projective row,
+  // one that reaches far outside the image, and one row shared by every image.
+  const cases: { n: number; side: number; out: number; rows: number[][] }[] = [];
+  const params = drawAugmentParams(RECIPE_AUGMENT, 6, { size: 40, rng });
+  cases.push({ n: 6, side: 40, out: 32, rows: params.map((p) => affineTransform(p, 32)) });
+  cases.push({
+    n: 3,
+    side: 17,
+    out: 23,
+    rows: [[1.1, 0.2, -3, -0.1, 0.9, 2, 0.01, -0.004], [5, 0, -40, 0, 5, -40, 0, 0], [
+      -1,
+      0,
+      16,
+      0,
+      1,
+      0,
+      0,
+      0,
+    ]],
+  });
+  cases.push({ n: 4, side: 9, out: 9, rows: [[0.7, 0.1, 1.5, -0.2, 0.8, 0.5, 0, 0]] });
+  for (const { n, side, out, rows } of cases) {
+    const x = tf.randomUniform([n, side, side, 3], 0, 1, "float32", side) as tf.Tensor4D;
+    const t = tf.tensor2d(rows.flat(), [rows.length, 8]);
+    const run = () => tf.image.transform(x, t, "bilinear", "nearest", 0, [out, out]);
+    const got = run();
+    setOwnWarp(false);
+    const want = run();
+    setOwnWarp(true);
+    const g = got.dataSync(), w = want.dataSync();
+    assert.equal(g.length, n * out * out * 3);
+    const differ = g.filter((v, i) => !Object.is(v, w[i])).length;
+    assert.equal(differ, 0, `${side} -> ${out}: ${differ} of ${g.length} values differ`);
+    // Other fill modes stay with tfjs's kernel (and still agree with it).
+    const reflect = tf.image.transform(x, t, "bilinear", "reflect", 0, [out, out]);
+    assert.equal(reflect.shape[1], out);
+    tf.dispose([x, t, got, want, reflect]);
+  }
+  await selectBackend({ backend: "cpu" });
+});

@@ -4,7 +4,6 @@ import { selectBackend } from "../../src/backend/select.ts";
 import type { ArchConfig } from "../../src/config.ts";
 import { encoderForward, encoderInit, featureDim } from "../../src/model/encoder.ts";
 import { Params } from "../../src/model/params.ts";
-import { maxPool2x2 } from "../../src/model/vgg.ts";
 import { Rng } from "../../src/rng.ts";
 
 const arch: ArchConfig = {
@@ -35,27 +34,6 @@ Deno.test("the vgg encoder gives [B, 512 x width] and keeps 8 convolutions of 16
   assert.equal(tf.memory().numTensors, before + 1);
   tf.dispose([x, y]);
   p.dispose();
-});
-
-Deno.test("maxPool2x2() on wasm (own gradient) equals tf.maxPool and its gradient on cpu, odd sizes too", async () => {
-  const run = async (b: "cpu" | "wasm", shape: [number, number, number, number]) => {
-    await selectBackend({ backend: b });
-    const n = shape.reduce((a, c) => a * c);
-    const x = tf.tensor4d(Array.from({ length: n }, (_, i) => Math.sin(i * 1.7)), shape);
-    const y = maxPool2x2(x);
-    const dy = tf.tensor(Array.from({ length: y.size }, (_, i) => Math.cos(i)), y.shape);
-    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(maxPool2x2(t as tf.Tensor4D), dy)))(x);
-    const out = [await y.data(), await g.data()];
-    tf.dispose([x, y, dy, g]);
-    return out;
-  };
-  for (const shape of [[2, 6, 6, 5], [1, 7, 5, 3]] as [number, number, number, number][]) {
-    const [yc, gc] = await run("cpu", shape);
-    const [yw, gw] = await run("wasm", shape);
-    assert.deepEqual(Array.from(yw), Array.from(yc));
-    assert.deepEqual(Array.from(gw), Array.from(gc));
-  }
-  await selectBackend({ backend: "cpu" });
 });
 
 Deno.test("the ibn vgg encoder has instance norm (no running statistics) in stages 1-2 and trains alike on wasm and cpu", async () => {

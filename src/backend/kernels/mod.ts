@@ -14,6 +14,8 @@
  *   one each on WASM (`wasm_optim.ts`).
  * - The augmentations' blur: eight scalar-loop slices in tfjs, one kernel on WASM
  *   (`wasm_augment.ts`).
+ * - WASM max-pool gradients (tfjs's MaxPoolGrad routes to the wrong elements when channels > 2):
+ *   `wasm_pool.ts`, used by `../max_pool.ts`.
  * - CPU `Transform` (tf.image.transform, the augmentations' warp) for batches: `cpu_transform.ts`.
  * - BatchNorm's gradient: not a kernel but a custom gradient, `batchNormTrain` in
  *   `../batch_norm.ts`; on WASM its statistics, normalisation and gradient are three kernels of
@@ -29,6 +31,7 @@ import { registerWasmMatMul } from "./wasm_matmul.ts";
 import { registerWasmIdentity } from "./wasm_identity.ts";
 import { registerWasmOptim } from "./wasm_optim.ts";
 import { registerWasmAugment } from "./wasm_augment.ts";
+import { registerWasmPool } from "./wasm_pool.ts";
 
 /** Registers our kernels on every backend that needs them. Idempotent. */
 export function registerKernels(): void {
@@ -40,6 +43,7 @@ export function registerKernels(): void {
   registerWasmIdentity();
   registerWasmOptim();
   registerWasmAugment();
+  registerWasmPool();
 }
 
 registerKernels();

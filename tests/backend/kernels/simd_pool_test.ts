@@ -105,12 +105,14 @@ Deno.test({
   ignore: (navigator.hardwareConcurrency ?? 1) < 2,
   fn: async () => {
     // Winograd F(4x4) and F(2x2) forward, transposed F(2x2) (few tiles), the Winograd and the
-    // patch filter gradients (stride 1 and 2), BatchNorm statistics, normalisation, gradient.
+    // patch filter gradients (stride 1 and 2), BatchNorm statistics, normalisation, gradient,
+    // both max-pool gradients, the augmentations' warp.
     const code = `import { selectBackend } from "${repoUrl("src/backend/select.ts")}";
       import { tf } from "${repoUrl("src/deps.ts")}";
       import { setWinograd } from "${repoUrl("src/backend/kernels/winograd.ts")}";
       import { setSimdParallel, simdThreads } from "${repoUrl("src/backend/kernels/wasm_simd.ts")}";
       import { batchNormTrain } from "${repoUrl("src/backend/batch_norm.ts")}";
+      import { maxPoolGrad, POOL_2X2, POOL_3X3S2 } from "${repoUrl("src/backend/max_pool.ts")}";
       import { Adam } from "${repoUrl("src/train/optimizers.ts")}";
       import { moveToward } from "${repoUrl("src/train/average.ts")}";
       import { Params } from "${repoUrl("src/model/params.ts")}";
@@ -135,6 +137,16 @@ Deno.test({
         ...grads(r([4, 9, 9, 8], 9), r([1, 1, 8, 16], 10), 2), // 1x1 stride 2
         batchNormTrain(r([700, 8], 11), tf.ones([8]), tf.zeros([8]), 1e-3).y,
         ...bn([r([3, 50, 10, 16], 12), r([16], 13), r([16], 14)]),
+        maxPoolGrad(r([9, 12, 12, 16], 19), r([9, 6, 6, 16], 20), POOL_2X2), // images in chunks
+        maxPoolGrad(r([9, 12, 12, 16], 19), r([9, 6, 6, 16], 21), POOL_3X3S2),
+        tf.image.transform( // the augmentations' warp
+          tf.randomUniform([9, 20, 20, 3], 0, 1, "float32", 22),
+          tf.tensor2d(Array.from({ length: 72 }, (_, i) => [1.1, 0.1, -2, -0.1, 0.9, 1, 0, 0][i % 8] + i / 500), [9, 8]),
+          "bilinear",
+          "nearest",
+          0,
+          [16, 16],
+        ),
         ...(() => { // Adam and a moving average on 100,000 weights (chunks on both threads)
           const p = new Params(), opt = new Adam({ weightDecay: 0.1 });
           p.add("big.w", r([100000], 15));

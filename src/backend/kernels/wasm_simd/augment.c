@@ -58,3 +58,59 @@ void blur3(const float *x, int B, int H, int W, const float *wc, const float *we
     }
   }
 }
+
+/* std::max(lo, std::min(x, hi)), as tfjs's clamp: NaN gives lo. */
+static inline float clamp_tf(float lo, float x, float hi) {
+  const float m = (hi < x) ? hi : x;
+  return (lo < m) ? m : lo;
+}
+
+/* Pixel (y, x) of channel ch, or `fill` outside the image. */
+static inline float pixel_or(const float *img, int H, int W, int C, int y, int x, int ch,
+                             float fill) {
+  return (0 <= y && y < H && 0 <= x && x < W) ? img[(y * W + x) * C + ch] : fill;
+}
+
+/*
+ * tf.image.transform with bilinear interpolation and fill mode "nearest" (the augmentations'
+ * warp, src/data/augment.ts): img [B, H, W, C] -> out [B, OH, OW, C], each output pixel read
+ * at the source point of its image's 8 projective numbers (tr [B, 8], or one row for every
+ * image when per_image is 0). The same float32 operations in the same order as tfjs-backend-
+ * wasm 4.22's Transform kernel (its projection adds the double 1.0, then rounds to float), so
+ * the same bits; that kernel is a scalar loop on one thread.
+ */
+EXPORT("warp_bilinear_nearest")
+void warp_bilinear_nearest(const float *img, const float *tr, int per_image, int B, int H,
+                           int W, int C, int OH, int OW, float fill, float *out) {
+  const float wmax = (float)(W - 1), hmax = (float)(H - 1);
+  for (int b = 0; b < B; b++) {
+    const float *t = tr + (per_image ? b * 8 : 0);
+    const float *im = img + (long)b * H * W * C;
+    float *o = out + (long)b * OH * OW * C;
+    for (int oy = 0; oy < OH; oy++) {
+      const float fy = (float)oy;
+      for (int ox = 0; ox < OW; ox++) {
+        const float fx = (float)ox;
+        float *dst = o + (oy * OW + ox) * C;
+        const float proj = (float)((double)(t[6] * fx + t[7] * fy) + 1.0);
+        if (proj == 0) {
+          for (int ch = 0; ch < C; ch++) dst[ch] = fill;
+          continue;
+        }
+        const float in_x = (t[0] * fx + t[1] * fy + t[2]) / proj;
+        const float in_y = (t[3] * fx + t[4] * fy + t[5]) / proj;
+        const float x = clamp_tf(0.0f, in_x, wmax), y = clamp_tf(0.0f, in_y, hmax);
+        const float yf = __builtin_floorf(y), xf = __builtin_floorf(x);
+        const float yc = yf + 1, xc = xf + 1;
+        const int y0 = (int)yf, x0 = (int)xf, y1 = (int)yc, x1 = (int)xc;
+        for (int ch = 0; ch < C; ch++) {
+          const float top = (xc - x) * pixel_or(im, H, W, C, y0, x0, ch, fill) +
+                            (x - xf) * pixel_or(im, H, W, C, y0, x1, ch, fill);
+          const float bot = (xc - x) * pixel_or(im, H, W, C, y1, x0, ch, fill) +
+                            (x - xf) * pixel_or(im, H, W, C, y1, x1, ch, fill);
+          dst[ch] = (yc - y) * top + (y - yf) * bot;
+        }
+      }
+    }
+  }
+}

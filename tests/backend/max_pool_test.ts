@@ -1,0 +1,100 @@
+/**
+ * Max pooling's gradient (`src/backend/max_pool.ts`): the plain loop equals the CPU backend's
+ * gradient for both windows (to rounding where windows overlap); on WASM the pools run `ByelMaxPoolGrad`, whose result has the
+ * loop's bits, with ties, NaN, -Infinity and -0 gradients, odd sizes, channel counts past the
+ * SIMD width and batches split into chunks; nothing leaks.
+ */
+import assert from "node:assert/strict";
+import { tf } from "../../src/deps.ts";
+import { selectBackend } from "../../src/backend/select.ts";
+import {
+  maxPool2x2,
+  maxPool3x3s2,
+  maxPoolGrad,
+  maxPoolGradLoop,
+  POOL_2X2,
+  POOL_3X3S2,
+  type PoolWindow,
+} from "../../src/backend/max_pool.ts";
+
+type Shape = [number, number, number, number];
+const SHAPES: Shape[] = [[2, 6, 6, 5], [1, 7, 5, 3], [9, 9, 7, 16], [3, 8, 8, 4]];
+const WINDOWS: [PoolWindow, (x: tf.Tensor4D) => tf.Tensor4D][] = [
+  [POOL_2X2, maxPool2x2],
+  [POOL_3X3S2, maxPool3x3s2],
+];
+
+/** Input values: few distinct levels (many ties), with NaN and -Infinity in places. */
+function input(n: number, special: boolean): Float32Array {
+  const x = Float32Array.from({ length: n }, (_, i) => Math.round(3 * Math.sin(i * 1.7)) / 2 + 0); // no -0
+  if (special) {
+    for (let i = 0; i < n; i += 37) x[i] = NaN;
+    for (let i = 11; i < n; i += 29) x[i] = -Infinity;
+    x.fill(-Infinity, 0, Math.min(n, 40)); // whole windows of -Infinity
+  }
+  return x;
+}
+
+/** Upstream gradient values, with -0 in places. */
+function upstream(n: number): Float32Array {
+  const g = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+  for (let i = 0; i < n; i += 7) g[i] = -0;
+  return g;
+}
+
+Deno.test("maxPoolGradLoop() equals the CPU backend's max-pool gradient for both windows", async () => {
+  await selectBackend({ backend: "cpu" });
+  for (const [w, pool] of WINDOWS) {
+    for (const shape of SHAPES) {
+      const x = tf.tensor4d(input(shape.reduce((a, c) => a * c), false), shape);
+      const y = pool(x);
+      const dy = tf.tensor4d(upstream(y.size), y.shape);
+      const want = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pool(t as tf.Tensor4D), dy)))(x);
+      const got = maxPoolGradLoop(x.dataSync(), dy.dataSync(), x.shape, y.shape, w);
+      // The CPU kernel sums overlapping windows' shares in another order: equal to rounding.
+      const ws = want.dataSync();
+      const err = got.reduce((m, v, i) => Math.max(m, Math.abs(v - ws[i])), 0);
+      assert.ok(err < 1e-6, `${w.size}x${w.size} ${shape}: ${err}`);
+      tf.dispose([x, y, dy, want]);
+    }
+  }
+});
+
+Deno.test("on wasm both pools equal tf.maxPool on cpu, and their gradient runs ByelMaxPoolGrad with the loop's bits", async () => {
+  await selectBackend({ backend: "wasm" });
+  for (const [w, pool] of WINDOWS) {
+    for (const shape of SHAPES) {
+      for (const special of [false, true]) {
+        const xs = input(shape.reduce((a, c) => a * c), special);
+        const x = tf.tensor4d(xs, shape);
+        const y = pool(x);
+        const dy = tf.tensor4d(upstream(y.size), y.shape);
+        const before = tf.memory().numTensors;
+        const prof = await tf.profile(() =>
+          tf.grad((t: tf.Tensor) => tf.sum(tf.mul(pool(t as tf.Tensor4D), dy)))(x)
+        );
+        const g = prof.result as tf.Tensor;
+        assert.ok(prof.kernelNames.includes("ByelMaxPoolGrad"), `${prof.kernelNames}`);
+        const want = maxPoolGradLoop(xs, dy.dataSync(), shape, y.shape, w);
+        const got = g.dataSync();
+        const differ = want.filter((v, i) => !Object.is(v, got[i])).length;
+        assert.equal(differ, 0, `${w.size}x${w.size} ${shape} special=${special}`);
+        assert.equal(tf.memory().numTensors, before + 1); // the gradient only
+        if (!special) {
+          const direct = maxPoolGrad(x, dy, w);
+          assert.deepEqual(Array.from(direct.dataSync()), Array.from(want));
+          direct.dispose();
+          // The forward pass against the CPU backend (XNNPACK's pool on wasm).
+          const yw = Array.from(y.dataSync());
+          tf.dispose([x, y, dy, g]);
+          await selectBackend({ backend: "cpu" });
+          const xc = tf.tensor4d(xs, shape), yc = pool(xc);
+          assert.deepEqual(yw, Array.from(yc.dataSync()));
+          tf.dispose([xc, yc]);
+          await selectBackend({ backend: "wasm" });
+        } else tf.dispose([x, y, dy, g]);
+      }
+    }
+  }
+  await selectBackend({ backend: "cpu" });
+});
