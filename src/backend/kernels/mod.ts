@@ -12,8 +12,8 @@
  *   `wasm_identity.ts` shares it, as the CPU backend does.
  * - The optimizer's update and moving averages: a dozen elementwise kernels per parameter,
  *   one each on WASM (`wasm_optim.ts`).
- * - The augmentations' blur: eight scalar-loop slices in tfjs, one kernel on WASM
- *   (`wasm_augment.ts`).
+ * - The augmentations' blur (eight scalar-loop slices in tfjs) and warp (`Transform`, a scalar
+ *   loop on one thread in tfjs-wasm): one threaded kernel each on WASM (`wasm_augment.ts`).
  * - WASM max-pool gradients (tfjs's MaxPoolGrad routes to the wrong elements when channels > 2):
  *   `wasm_pool.ts`, used by `../max_pool.ts`.
  * - CPU `Transform` (tf.image.transform, the augmentations' warp) for batches: `cpu_transform.ts`.
