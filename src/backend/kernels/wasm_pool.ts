@@ -9,7 +9,7 @@
  */
 import { tf } from "../../deps.ts";
 import type { Tensor4D } from "../../tensors.ts";
-import { registerOwnWasmKernels } from "./interpose.ts";
+import { type KernelArgs, registerOwnWasmKernels } from "./interpose.ts";
 import { type Info, output, ptr, type SimdCall, simdKernels, simdSplit } from "./wasm_simd.ts";
 
 /** A max pool's square window. */
@@ -28,9 +28,7 @@ export interface PoolWindow {
   firstWins: boolean;
 }
 
-type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
-
-function _maxPoolGrad({ inputs, backend, attrs }: Args): Info {
+function _maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   const { x, dy } = inputs as Record<string, Info>;
   const { size, stride, pad, firstWins } = attrs as unknown as PoolWindow;
   const [, h, w, c] = x.shape, [b, oh, ow] = dy.shape;

@@ -4,7 +4,7 @@
  * strict >), added into a zeroed dx in the order of the outputs, exactly as the plain-JS
  * gradients in src/backend/max_pool.ts do, so the results have the same bits. tfjs-backend-wasm
  * 4.22's own MaxPoolGrad routes gradients to the wrong elements when channels > 2; the plain-JS
- * loop it replaces took a quarter of the quick preset's supervised step.
+ * loop it replaces took 82 ms of a 584 ms quick supervised step.
  *
  * Build: build.sh.
  */
