@@ -4,7 +4,8 @@
  * first alternates too), and the medians are printed. Noise between runs on a shared machine is
  * far larger than between the two settings of one run, so this is the measure of a change.
  *
- *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|wino32|wino32-filter|fg-tiles8|fg-tiles2]
+ *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|fg-staged|wino32|
+ *        wino32-filter|fg-tiles8|fg-tiles2]
  *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4] [--serial]
  *
  * Switches (`a` is the default setting, `b` the alternative):
@@ -16,6 +17,9 @@
  *   tensors' data that preceded it (b, `setOwnMaxPoolGrad(false)`); the same bits.
  * - `warp-tfjs`: the augmentations' warp (`Transform`, bilinear, nearest fill) by byel's kernel
  *   (a) or by tfjs-wasm's (b, `setOwnWarp(false)`); the same bits.
+ * - `fg-staged`: the Winograd filter gradient a chunk of tiles at a time in cache (a) or staged
+ *   through memory, every tile transformed first and then multiplied (b,
+ *   `setWinogradChunkedFilterGrad(false)`); the same bits.
  * - `wino32`, `wino32-filter`: Winograd from 16 channels (a, the default) or from 32 (b, the
  *   default until the 16-channel layers' transforms paid) for the convolution, its input
  *   gradient and its filter gradient, or with `-filter` for the filter gradient only (the
@@ -41,6 +45,7 @@ import { setOwnMaxPoolGrad } from "../src/backend/max_pool.ts";
 import { setOwnWarp } from "../src/backend/kernels/wasm_augment.ts";
 import { setSimdParallel } from "../src/backend/kernels/wasm_simd.ts";
 import {
+  setWinogradChunkedFilterGrad,
   setWinogradFilterGradMinTiles,
   setWinogradMinChannels,
   setWinogradOwnProducts,
@@ -55,6 +60,7 @@ const SWITCHES: Record<string, { a: string; b: string; set: (b: boolean) => void
   "fused-relu": { a: "fused", b: "separate", set: (b) => setFusedBnRelu(!b) },
   "pool-loop": { a: "kernel", b: "loop", set: (b) => setOwnMaxPoolGrad(!b) },
   "warp-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnWarp(!b) },
+  "fg-staged": { a: "chunked", b: "staged", set: (b) => setWinogradChunkedFilterGrad(!b) },
   wino32: {
     a: "floor16",
     b: "floor32",

@@ -446,6 +446,23 @@ function _pipeline(
 let _ownProducts = true;
 
 /**
+ * Tiles (`rows·tw`) times channels (`C + K`) per chunk of the chunked filter gradient
+ * (`wino_filter_grad_tiles`): one component's V and Z chunks are 32 KB, a thread's 8 of them
+ * 256 KB, within the L2 caches of the machines measured.
+ */
+export const FILTER_GRAD_CHUNK = 8192;
+let _chunkedFilterGrad = true;
+
+/**
+ * Test and benchmark hook: the Winograd filter gradient chunk by chunk in cache (default) or,
+ * turned off, staged through memory (every tile transformed first, then `gemm_atb`). Both give
+ * the same bits, which tests/backend/kernels/winograd_test.ts checks.
+ */
+export function setWinogradChunkedFilterGrad(on: boolean): void {
+  _chunkedFilterGrad = on;
+}
+
+/**
  * Size (`K·N`) from which a reused filter's products stay on XNNPACK (its operator, packed
  * once, is cached with the filter): measured with a filter used again and again on 2 threads,
  * XNNPACK / `gemm_ab` time 1.14-1.35 up to 128 x 128 channels (`gemm_ab` faster), 0.97 at
@@ -574,9 +591,12 @@ export function winogradInputGrad(
  * The filter gradient of a stride-1 3x3 convolution by Winograd F(2x2, 3x3):
  * `dU_k = V_kᵀ Z_k` summed over tiles by 16 matrix products, with `V = Bᵀ d B` the forward's
  * input tiles and `Z = A dY Aᵀ` the output gradient's tiles, then `dW = Gᵀ dU G`. The products
- * are byel's own `gemm_atb` (`wasm_simd/gemm.c`, one product per thread at a time): both
- * operands are new every step, and XNNPACK would first repack one of them, slower than the
- * product itself.
+ * are byel's own (`wasm_simd/atb.h`): both operands are new every step, and XNNPACK would first
+ * repack one of them, slower than the product itself. By default the tiles are made and
+ * multiplied a chunk of tiles at a time, in cache (`wino_filter_grad_tiles`, each thread its own
+ * rows of the 4 x 4 components, {@link FILTER_GRAD_CHUNK}); the staged route (every tile to
+ * memory first, then `gemm_atb`) is the fallback for more than 4 threads, and gives the same
+ * bits.
  *
  * @param x `[B, H, W, C]` the forward input @param dy `[B, OH, OW, K]`
  * @returns `[3, 3, C, K]`, or null when the transforms are unavailable
@@ -590,9 +610,51 @@ export function winogradFilterGrad(
   const be = backend as WasmBackend;
   const fx = _transforms(be);
   if (!fx) return null;
-  const [b, , , c] = x.shape;
+  const [b, h, w, c] = x.shape;
   const [, oh, ow, k] = dy.shape;
   const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
+  const groups = simdThreads(be);
+  if (_chunkedFilterGrad && groups <= 4) {
+    // Each call: its own rows of the 16 components, its own scratch (16 x [rows·tw, C + K]).
+    const rows = Math.max(1, Math.floor(FILTER_GRAD_CHUNK / (tw * (c + k))));
+    const slot = 16 * rows * tw * (c + k);
+    const scratch = output(be, [groups, slot]);
+    const du = output(be, [16, c, k]);
+    const [px, pdy, ps, pdu] = [x, dy, scratch, du].map((t) => ptr(be, t));
+    simdRun(
+      be,
+      Array.from({ length: groups }, (_, g): SimdCall => [
+        "wino_filter_grad_tiles",
+        px,
+        pdy,
+        b,
+        h,
+        w,
+        c,
+        oh,
+        ow,
+        k,
+        opts.padTop,
+        opts.padLeft,
+        th,
+        tw,
+        rows,
+        Math.round((4 * g) / groups),
+        Math.round((4 * (g + 1)) / groups),
+        ps + 4 * g * slot,
+        pdu,
+      ]),
+    );
+    free(be, [scratch]);
+    const dw = output(be, [3, 3, c, k]);
+    fx.wino_filter_grad(
+      ptr(be, dw),
+      c * k,
+      ...Array.from({ length: 16 }, (_, q) => pdu + 4 * q * c * k),
+    );
+    free(be, [du]);
+    return dw;
+  }
   const v = Array.from({ length: 16 }, () => output(be, [tiles, c]));
   _inputTiles(be, "wino_input", x, { ...opts, th, tw }, v); // 16 x [T, C]
   const z = Array.from({ length: 16 }, () => output(be, [tiles, k]));

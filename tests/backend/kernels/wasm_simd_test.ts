@@ -72,6 +72,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "wino_dy",
         "wino_filter",
         "wino_filter_grad",
+        "wino_filter_grad_tiles",
         "wino_filter_rot",
         "wino_filter_t",
         "wino_input",

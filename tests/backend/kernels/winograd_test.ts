@@ -1,7 +1,8 @@
 /**
  * The WASM Winograd convolution (`src/backend/kernels/winograd.ts`): forward convolutions (plain and
  * fused with bias and relu, F(2x2, 3x3) and F(4x4, 3x3), "same", "valid" and odd sizes) and the
- * input gradient match the CPU backend; byel's own products give the bits of XNNPACK's;
+ * input gradient match the CPU backend; byel's own products give the bits of XNNPACK's, and the
+ * filter gradient chunk by chunk the bits of the staged route;
  * transformed filters are cached per filter and freed with it; tiny convolutions stay on tfjs's
  * kernel.
  */
@@ -11,7 +12,9 @@ import { tf } from "../../../src/deps.ts";
 import { selectBackend } from "../../../src/backend/select.ts";
 import {
   clearWinogradCache,
+  FILTER_GRAD_CHUNK,
   setWinograd,
+  setWinogradChunkedFilterGrad,
   setWinogradFilterGradMinTiles,
   setWinogradMinChannels,
   setWinogradOwnProducts,
@@ -209,6 +212,42 @@ Deno.test("input and filter gradients by Winograd on wasm match cpu", async () =
       }
     }
   } finally {
+    setWinograd(true);
+  }
+});
+
+Deno.test("the filter gradient chunk by chunk gives the bits of the staged route", async () => {
+  await selectBackend({ backend: "wasm", threads: 1 });
+  setWinograd(true, { anySize: true });
+  // Chunks of rows·tw tiles, rows = FILTER_GRAD_CHUNK / (tw·(C + K)): one chunk; chunks that
+  // cross images, with a short last one (odd sides, partial tiles, "valid"); one tile row each.
+  const cases: { x: Shape4; f: Shape4; pad: "same" | "valid" }[] = [
+    { x: [2, 8, 8, 16], f: [3, 3, 16, 20], pad: "same" },
+    { x: [4, 9, 9, 64], f: [3, 3, 64, 64], pad: "same" },
+    { x: [3, 11, 7, 64], f: [3, 3, 64, 192], pad: "valid" },
+    { x: [2, 10, 10, 256], f: [3, 3, 256, 256], pad: "same" },
+  ];
+  const tw = (c: (typeof cases)[number]) => Math.ceil((c.x[2] - (c.pad === "valid" ? 2 : 0)) / 2);
+  const rows = cases.map((c) => Math.floor(FILTER_GRAD_CHUNK / (tw(c) * (c.x[3] + c.f[3]))));
+  assert.ok(rows[1] < 4 * 5 && rows[2] < 3 * 5 && rows[3] === 3, `rows per chunk ${rows}`);
+  try {
+    for (const c of cases) {
+      const out: Float32Array[] = [];
+      for (const chunked of [false, true]) {
+        setWinogradChunkedFilterGrad(chunked);
+        const df = tf.tidy(() => {
+          const x = tf.randomNormal(c.x, 0, 1, "float32", 4) as tf.Tensor4D;
+          const f = tf.randomNormal(c.f, 0, 0.3, "float32", 5) as tf.Tensor4D;
+          const r = tf.randomNormal(tf.conv2d(x, f, 1, c.pad).shape, 0, 1, "float32", 6);
+          return tf.grad((b) => tf.sum(tf.mul(tf.conv2d(x, b as tf.Tensor4D, 1, c.pad), r)))(f);
+        });
+        out.push(await df.data() as Float32Array);
+        df.dispose();
+      }
+      assert.deepEqual(out[1], out[0], JSON.stringify(c));
+    }
+  } finally {
+    setWinogradChunkedFilterGrad(true);
     setWinograd(true);
   }
 });

@@ -1,20 +1,21 @@
 /*
  * Winograd F(2x2, 3x3) transforms for byel's WASM backend (WebAssembly SIMD, 4 lanes over
- * channels). The 16 matrix products between the transforms run on tfjs-backend-wasm's XNNPACK
- * BatchMatMul; these functions only move data in and out of the Winograd domain, reading and
- * writing tfjs tensors in place: the module imports tfjs-backend-wasm's own memory.
+ * channels), and F(4x4, 3x3) further down. The matrix products between the transforms are
+ * gemm.c's (or, for a reused filter, tfjs's XNNPACK BatchMatMul); the filter gradient's are
+ * also made here, a chunk of tiles at a time (wino_filter_grad_tiles, atb.h). Everything reads
+ * and writes tfjs tensors in place: the module imports tfjs-backend-wasm's own memory.
  *
  * The rules that keep that sharing safe are in common.h.
  *
  * With B^T, G, A^T the F(2x2, 3x3) matrices of Lavin & Gray (2016):
  *   U = G g G^T       (filter, [3,3,C,K] -> 16 x [C,K])
  *   V = B^T d B       (input tiles, 4x4 with stride 2 -> 16 x [T,C])
- *   M_k = V_k U_k     (16 matrix products, done by tfjs)
+ *   M_k = V_k U_k     (16 matrix products, gemm.c or tfjs)
  *   Y = A^T M A       (16 x [T,K] -> 2x2 output tiles, + bias, relu)
  *
  * Build: build.sh (clang 14+, wasm-ld).
  */
-#include "common.h"
+#include "atb.h"
 
 /*
  * Filter transform. g: [3,3,C,K] (tfjs layout), n = C*K (a multiple of 4).
@@ -133,8 +134,8 @@ void wino_filter_t(const float *g, int C, int K, float *u0, float *u1, float *u2
 /* F(2x2, 3x3) input tiles; see wino_input and wino_input_t. */
 static inline __attribute__((always_inline)) void input_tiles(
     const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw, int T,
-    int transposed, float *v0, float *v1, float *v2, float *v3, float *v4, float *v5,
-    float *v6, float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
+    int transposed, int q0, int q1, float *v0, float *v1, float *v2, float *v3, float *v4,
+    float *v5, float *v6, float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
     float *v13, float *v14, float *v15) {
   const V z = wasm_f32x4_splat(0.0f);
   int t = 0;
@@ -188,10 +189,12 @@ static inline __attribute__((always_inline)) void input_tiles(
     ST(q + o + c, val);                                                                     \
   }
 #define ROW(r, a, bb, cc, dd)                                                               \
-  PUT(a, SUB(s##r##0, s##r##2));                                                            \
-  PUT(bb, ADD(s##r##1, s##r##2));                                                           \
-  PUT(cc, SUB(s##r##2, s##r##1));                                                           \
-  PUT(dd, SUB(s##r##1, s##r##3));
+  if (q0 <= r && r < q1) {                                                                  \
+    PUT(a, SUB(s##r##0, s##r##2));                                                          \
+    PUT(bb, ADD(s##r##1, s##r##2));                                                         \
+    PUT(cc, SUB(s##r##2, s##r##1));                                                         \
+    PUT(dd, SUB(s##r##1, s##r##3));                                                         \
+  }
           ROW(0, v0, v1, v2, v3)
           ROW(1, v4, v5, v6, v7)
           ROW(2, v8, v9, v10, v11)
@@ -214,7 +217,7 @@ void wino_input(const float *x, int B, int H, int W, int C, int pt, int pl, int 
                 float *v0, float *v1, float *v2, float *v3, float *v4, float *v5, float *v6,
                 float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
                 float *v13, float *v14, float *v15) {
-  input_tiles(x, B, H, W, C, pt, pl, th, tw, 0, 0, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9,
+  input_tiles(x, B, H, W, C, pt, pl, th, tw, 0, 0, 0, 4, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9,
               v10, v11, v12, v13, v14, v15);
 }
 
@@ -228,7 +231,7 @@ void wino_input_t(const float *x, int B, int H, int W, int C, int pt, int pl, in
                   int T, float *v0, float *v1, float *v2, float *v3, float *v4, float *v5,
                   float *v6, float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
                   float *v13, float *v14, float *v15) {
-  input_tiles(x, B, H, W, C, pt, pl, th, tw, T, 1, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10,
+  input_tiles(x, B, H, W, C, pt, pl, th, tw, T, 1, 0, 4, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10,
               v11, v12, v13, v14, v15);
 }
 
@@ -236,11 +239,10 @@ void wino_input_t(const float *x, int B, int H, int W, int C, int pt, int pl, in
  * Filter gradient, step 1: output-gradient tiles Z = A dY A^T (2x2 -> 4x4; outside the
  * output: zeros). dy: [B,OH,OW,K]; z0..z15: [B*th*tw, K].
  */
-EXPORT("wino_dy")
-void wino_dy(const float *dy, int B, int OH, int OW, int K, int th, int tw, float *z0,
-             float *z1, float *z2, float *z3, float *z4, float *z5, float *z6, float *z7,
-             float *z8, float *z9, float *z10, float *z11, float *z12, float *z13, float *z14,
-             float *z15) {
+static inline __attribute__((always_inline)) void dy_tiles(
+    const float *dy, int B, int OH, int OW, int K, int th, int tw, int q0, int q1, float *z0,
+    float *z1, float *z2, float *z3, float *z4, float *z5, float *z6, float *z7, float *z8,
+    float *z9, float *z10, float *z11, float *z12, float *z13, float *z14, float *z15) {
   const V zero = wasm_f32x4_splat(0.0f);
   int t = 0;
   for (int b = 0; b < B; b++) {
@@ -260,18 +262,72 @@ void wino_dy(const float *dy, int B, int OH, int OW, int K, int th, int tw, floa
           const V b0 = ADD(g00, g10), b1 = ADD(g01, g11);
           const V c0 = SUB(g00, g10), c1 = SUB(g01, g11);
           const V d0 = wasm_f32x4_neg(g10), d1 = wasm_f32x4_neg(g11);
-#define ROW(u0, u1, a, bb, cc, dd)                                                          \
-  ST(a + o + k, u0);                                                                        \
-  ST(bb + o + k, ADD(u0, u1));                                                              \
-  ST(cc + o + k, SUB(u0, u1));                                                              \
-  ST(dd + o + k, wasm_f32x4_neg(u1));
-          ROW(a0, a1, z0, z1, z2, z3)
-          ROW(b0, b1, z4, z5, z6, z7)
-          ROW(c0, c1, z8, z9, z10, z11)
-          ROW(d0, d1, z12, z13, z14, z15)
+#define ROW(r, u0, u1, a, bb, cc, dd)                                                       \
+  if (q0 <= r && r < q1) {                                                                  \
+    ST(a + o + k, u0);                                                                      \
+    ST(bb + o + k, ADD(u0, u1));                                                            \
+    ST(cc + o + k, SUB(u0, u1));                                                            \
+    ST(dd + o + k, wasm_f32x4_neg(u1));                                                     \
+  }
+          ROW(0, a0, a1, z0, z1, z2, z3)
+          ROW(1, b0, b1, z4, z5, z6, z7)
+          ROW(2, c0, c1, z8, z9, z10, z11)
+          ROW(3, d0, d1, z12, z13, z14, z15)
 #undef ROW
         }
       }
+    }
+  }
+}
+
+EXPORT("wino_dy")
+void wino_dy(const float *dy, int B, int OH, int OW, int K, int th, int tw, float *z0,
+             float *z1, float *z2, float *z3, float *z4, float *z5, float *z6, float *z7,
+             float *z8, float *z9, float *z10, float *z11, float *z12, float *z13, float *z14,
+             float *z15) {
+  dy_tiles(dy, B, OH, OW, K, th, tw, 0, 4, z0, z1, z2, z3, z4, z5, z6, z7, z8, z9, z10, z11, z12,
+           z13, z14, z15);
+}
+
+/*
+ * Filter gradient, step 1 and the products in one pass: for every `rows` tile rows (a chunk of
+ * `rows * tw` tiles, in the order of wino_input and wino_dy), the chunk's V and Z tiles of the
+ * component rows q0 .. q1 - 1 (components 4 q0 .. 4 q1 - 1) go into `scratch` (16 x
+ * [rows*tw, C], then 16 x [rows*tw, K]; only those components' slots are written), then
+ * dU_q += V_q^T Z_q for those components (du: 16 x [C, K], each zeroed first). The staged route
+ * (wino_input, wino_dy, then gemm_atb) writes and reads back 16 x [T, C] and 16 x [T, K] through
+ * main memory, 150 MB at 48 px with 16 channels and a batch of 128; here a chunk stays in cache.
+ * The same float operations in the same order as the staged route, so the same bits: each dU
+ * element is one chain over the tiles in order (atb.h). Calls for disjoint component rows
+ * (each with its own scratch) run on different threads.
+ */
+EXPORT("wino_filter_grad_tiles")
+void wino_filter_grad_tiles(const float *x, const float *dy, int B, int H, int W, int C, int OH,
+                            int OW, int K, int pt, int pl, int th, int tw, int rows, int q0,
+                            int q1, float *scratch, float *du) {
+  const long ct = (long)rows * tw, ck = (long)C * K;
+  float *const vz = scratch, *const zz = scratch + 16 * ct * C;
+  for (int q = 4 * q0; q < 4 * q1; q++) zero(du + q * ck, ck);
+  const int G = B * th;
+  for (int g0 = 0; g0 < G; g0 += rows) {
+    const int gn = G - g0 < rows ? G - g0 : rows;
+    for (int r = 0; r < gn; r++) {
+      const int b = (g0 + r) / th, i = (g0 + r) % th;
+      float *const v = vz + (long)r * tw * C, *const z = zz + (long)r * tw * K;
+#define VQ(q) v + (q) * ct * C
+#define ZQ(q) z + (q) * ct * K
+      /* One tile row: image b's tile row i, as wino_input and wino_dy compute it. */
+      input_tiles(x + (long)b * H * W * C, 1, H, W, C, pt - 2 * i, pl, 1, tw, 0, 0, q0, q1,
+                  VQ(0), VQ(1), VQ(2), VQ(3), VQ(4), VQ(5), VQ(6), VQ(7), VQ(8), VQ(9), VQ(10),
+                  VQ(11), VQ(12), VQ(13), VQ(14), VQ(15));
+      dy_tiles(dy + (long)(b * OH + 2 * i) * OW * K, 1, OH - 2 * i, OW, K, 1, tw, q0, q1,
+               ZQ(0), ZQ(1), ZQ(2), ZQ(3), ZQ(4), ZQ(5), ZQ(6), ZQ(7), ZQ(8), ZQ(9), ZQ(10),
+               ZQ(11), ZQ(12), ZQ(13), ZQ(14), ZQ(15));
+#undef VQ
+#undef ZQ
+    }
+    for (int q = 4 * q0; q < 4 * q1; q++) {
+      acc_atb(vz + q * ct * C, zz + q * ct * K, du + q * ck, gn * tw, C, K);
     }
   }
 }
