@@ -40,10 +40,7 @@ type DataId = object;
 
 type _Filter = (g: Ptr, n: number, ...u: Ptr[]) => void;
 interface _Exports {
-  wino_filter_rot: _Filter;
-  wino_filter_t: (g: Ptr, c: number, k: number, ...u: Ptr[]) => void;
   wino_filter_grad: _Filter;
-  wino_filter: _Filter;
   wino43_filter: _Filter;
 }
 
@@ -60,15 +57,14 @@ type _OutputName = "wino_output" | "wino_output_t" | "wino43_output";
 interface _Variant {
   m: 2 | 4;
   products: number;
-  filter: _Filter;
   input: _InputName;
   output: _OutputName;
 }
 
-function _variant(fx: _Exports, m: 2 | 4): _Variant {
+function _variant(m: 2 | 4): _Variant {
   return m === 2
-    ? { m, products: 16, filter: fx.wino_filter, input: "wino_input", output: "wino_output" }
-    : { m, products: 36, filter: fx.wino43_filter, input: "wino43_input", output: "wino43_output" };
+    ? { m, products: 16, input: "wino_input", output: "wino_output" }
+    : { m, products: 36, input: "wino43_input", output: "wino43_output" };
 }
 
 /**
@@ -256,13 +252,19 @@ function _filter(
   const hit = entry.u.get(layout);
   if (hit) return hit;
   const [, , c, k] = filter.shape;
-  const f = _variant(fx, layout === "4" ? 4 : 2);
+  const f = _variant(layout === "4" ? 4 : 2);
   const shape = layout === "2t" ? [1, k, c] : [1, c, k];
   const u = Array.from({ length: f.products }, () => output(backend, shape));
   const g = ptr(backend, filter), ptrs = u.map((t) => ptr(backend, t));
-  if (layout === "2t") fx.wino_filter_t(g, c, k, ...ptrs);
-  else if (layout === "2r") fx.wino_filter_rot(g, c * k, ...ptrs);
-  else f.filter(g, c * k, ...ptrs);
+  // F(2x2)'s transforms in chunks on every thread (a new filter every training step: 512 x 512
+  // channels took 7 ms on one thread); each element is computed alone, so the same bits.
+  if (layout === "2t") {
+    simdSplit(backend, k, (k0, n): SimdCall => ["wino_filter_t", g, c, k, k0, k0 + n, ...ptrs], 4);
+  } else if (layout === "4") fx.wino43_filter(g, c * k, ...ptrs);
+  else {
+    const name = layout === "2r" ? "wino_filter_rot" : "wino_filter";
+    simdSplit(backend, c * k, (e0, n): SimdCall => [name, g, c * k, e0, e0 + n, ...ptrs], 4);
+  }
   entry.u.set(layout, u);
   return u;
 }
@@ -325,7 +327,7 @@ export function winogradConv2d(
     if (_tiles(b, oh, ow, 2) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return null;
     return _transposedConv(be, x, _filter(be, fx, entry, filter, "2t"), opts);
   }
-  const f = _variant(fx, winogradTile(oh, ow));
+  const f = _variant(winogradTile(oh, ow));
   if (fresh && _tiles(b, oh, ow, f.m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) {
     return null;
   }
