@@ -137,7 +137,10 @@ void wino_filter_t(const float *g, int C, int K, int k0, int k1, float *u0, floa
   }
 }
 
-/* F(2x2, 3x3) input tiles; see wino_input and wino_input_t. */
+/*
+ * F(2x2, 3x3) input tiles; see wino_input and wino_input_t. Only the component rows q0 .. q1 - 1
+ * (components 4 q0 .. 4 q1 - 1) are written: wino_filter_grad_tiles splits them across threads.
+ */
 static inline __attribute__((always_inline)) void input_tiles(
     const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw, int T,
     int transposed, int q0, int q1, float *v0, float *v1, float *v2, float *v3, float *v4,
@@ -237,13 +240,14 @@ void wino_input_t(const float *x, int B, int H, int W, int C, int pt, int pl, in
                   int T, float *v0, float *v1, float *v2, float *v3, float *v4, float *v5,
                   float *v6, float *v7, float *v8, float *v9, float *v10, float *v11, float *v12,
                   float *v13, float *v14, float *v15) {
-  input_tiles(x, B, H, W, C, pt, pl, th, tw, T, 1, 0, 4, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10,
-              v11, v12, v13, v14, v15);
+  input_tiles(x, B, H, W, C, pt, pl, th, tw, T, 1, 0, 4, v0, v1, v2, v3, v4, v5, v6, v7, v8, v9,
+              v10, v11, v12, v13, v14, v15);
 }
 
 /*
  * Filter gradient, step 1: output-gradient tiles Z = A dY A^T (2x2 -> 4x4; outside the
- * output: zeros). dy: [B,OH,OW,K]; z0..z15: [B*th*tw, K].
+ * output: zeros). dy: [B,OH,OW,K]; z0..z15: [B*th*tw, K]; only the component rows q0 .. q1 - 1
+ * are written (as in input_tiles). wino_dy is all of it.
  */
 static inline __attribute__((always_inline)) void dy_tiles(
     const float *dy, int B, int OH, int OW, int K, int th, int tw, int q0, int q1, float *z0,
