@@ -614,15 +614,16 @@ export function winogradFilterGrad(
   if (!fx) return null;
   const [b, h, w, c] = x.shape;
   const [, oh, ow, k] = dy.shape;
-  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2), tiles = b * th * tw;
+  const th = Math.ceil(oh / 2), tw = Math.ceil(ow / 2);
+  const du = output(be, [16, c, k]), pdu = ptr(be, du); // dU: 16 x [C, K]
+  const duAt = (q: number) => pdu + 4 * q * c * k;
   const groups = simdThreads(be);
   if (_chunkedFilterGrad && groups <= 4) {
     // Each call: its own rows of the 16 components, its own scratch (16 x [rows·tw, C + K]).
     const rows = Math.max(1, Math.floor(FILTER_GRAD_CHUNK / (tw * (c + k))));
     const slot = 16 * rows * tw * (c + k);
     const scratch = output(be, [groups, slot]);
-    const du = output(be, [16, c, k]);
-    const [px, pdy, ps, pdu] = [x, dy, scratch, du].map((t) => ptr(be, t));
+    const [px, pdy, ps] = [x, dy, scratch].map((t) => ptr(be, t));
     simdRun(
       be,
       Array.from({ length: groups }, (_, g): SimdCall => [
@@ -648,15 +649,28 @@ export function winogradFilterGrad(
       ]),
     );
     free(be, [scratch]);
-    const dw = output(be, [3, 3, c, k]);
-    fx.wino_filter_grad(
-      ptr(be, dw),
-      c * k,
-      ...Array.from({ length: 16 }, (_, q) => pdu + 4 * q * c * k),
-    );
-    free(be, [du]);
-    return dw;
-  }
+  } else _stagedFilterGrad(be, x, dy, opts, { th, tw, duAt });
+  const dw = output(be, [3, 3, c, k]);
+  fx.wino_filter_grad(ptr(be, dw), c * k, ...Array.from({ length: 16 }, (_, q) => duAt(q)));
+  free(be, [du]);
+  return dw;
+}
+
+/**
+ * The staged route of {@link winogradFilterGrad}: every tile transformed to memory first
+ * (16 x [T, C] and 16 x [T, K]), then the 16 products by `gemm_atb`, one call each, on every
+ * thread, into `duAt(q)`.
+ */
+function _stagedFilterGrad(
+  be: WasmBackend,
+  x: Info,
+  dy: Info,
+  opts: { padTop: number; padLeft: number },
+  at: { th: number; tw: number; duAt: (q: number) => Ptr },
+): void {
+  const [b, , , c] = x.shape;
+  const [, oh, ow, k] = dy.shape;
+  const { th, tw } = at, tiles = b * th * tw;
   const v = Array.from({ length: 16 }, () => output(be, [tiles, c]));
   _inputTiles(be, "wino_input", x, { ...opts, th, tw }, v); // 16 x [T, C]
   const z = Array.from({ length: 16 }, () => output(be, [tiles, k]));
@@ -672,20 +686,12 @@ export function winogradFilterGrad(
     tw,
     ...z0.map((p) => p + 4 * n0 * perImage * k),
   ]);
-  const du = v.map(() => output(be, [c, k]));
   // The 16 products are independent: one call each, on every thread.
   simdRun(
     be,
-    v.map((
-      vi,
-      i,
-    ): SimdCall => ["gemm_atb", ptr(be, vi), ptr(be, z[i]), ptr(be, du[i]), tiles, c, k]),
+    v.map((vi, i): SimdCall => ["gemm_atb", ptr(be, vi), ptr(be, z[i]), at.duAt(i), tiles, c, k]),
   );
-  free(be, [...v, ...z]); // du: 16 x [C, K]
-  const dw = output(be, [3, 3, c, k]);
-  fx.wino_filter_grad(ptr(be, dw), c * k, ...du.map((t) => ptr(be, t)));
-  free(be, du);
-  return dw;
+  free(be, [...v, ...z]);
 }
 
 /** Runs a (fused) conv through Winograd if it qualifies; null means "use tfjs's kernel". */

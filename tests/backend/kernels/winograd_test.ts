@@ -220,7 +220,8 @@ Deno.test("the filter gradient chunk by chunk gives the bits of the staged route
   await selectBackend({ backend: "wasm", threads: 1 });
   setWinograd(true, { anySize: true });
   // Chunks of rows·tw tiles, rows = FILTER_GRAD_CHUNK / (tw·(C + K)): one chunk; chunks that
-  // cross images, with a short last one (odd sides, partial tiles, "valid"); one tile row each.
+  // cross images, with a short last one (odd sides, partial tiles, "valid"); chunks of 3 tile
+  // rows of 5-row images.
   const cases: { x: Shape4; f: Shape4; pad: "same" | "valid" }[] = [
     { x: [2, 8, 8, 16], f: [3, 3, 16, 20], pad: "same" },
     { x: [4, 9, 9, 64], f: [3, 3, 64, 64], pad: "same" },
