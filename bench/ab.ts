@@ -4,7 +4,7 @@
  * first alternates too), and the medians are printed. Noise between runs on a shared machine is
  * far larger than between the two settings of one run, so this is the measure of a change.
  *
- *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|fg-staged|wino32|
+ *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|fg-staged|staged43|wino32|
  *        wino32-filter|fg-tiles8|fg-tiles2]
  *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4] [--serial]
  *
@@ -20,6 +20,9 @@
  * - `fg-staged`: the Winograd filter gradient a chunk of tiles at a time in cache (a) or staged
  *   through memory, every tile transformed first and then multiplied (b,
  *   `setWinogradChunkedFilterGrad(false)`); the same bits.
+ * - `staged43`: F(4x4) convolutions fused, a chunk of tiles through the input transform, the
+ *   products and the output transform in cache (a), or each stage over the whole batch through
+ *   memory (b, `setWinogradFused(false)`); the same bits.
  * - `wino32`, `wino32-filter`: Winograd from 16 channels (a, the default) or from 32 (b, the
  *   default until the 16-channel layers' transforms paid) for the convolution, its input
  *   gradient and its filter gradient, or with `-filter` for the filter gradient only (the
@@ -47,6 +50,7 @@ import { setSimdParallel } from "../src/backend/kernels/wasm_simd.ts";
 import {
   setWinogradChunkedFilterGrad,
   setWinogradFilterGradMinTiles,
+  setWinogradFused,
   setWinogradMinChannels,
   setWinogradOwnProducts,
 } from "../src/backend/kernels/winograd.ts";
@@ -61,6 +65,7 @@ const SWITCHES: Record<string, { a: string; b: string; set: (b: boolean) => void
   "pool-loop": { a: "kernel", b: "loop", set: (b) => setOwnMaxPoolGrad(!b) },
   "warp-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnWarp(!b) },
   "fg-staged": { a: "chunked", b: "staged", set: (b) => setWinogradChunkedFilterGrad(!b) },
+  staged43: { a: "fused", b: "staged", set: (b) => setWinogradFused(!b) },
   wino32: {
     a: "floor16",
     b: "floor32",

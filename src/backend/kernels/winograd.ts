@@ -11,7 +11,9 @@
  * per filter tensor: a weight used by several convolutions in a step (two views, or every batch
  * of an evaluation) is transformed once. For a new filter, the products run transposed where
  * the tiles are few, and not at all (tfjs's convolution instead) where they are small; the
- * filter gradient uses byel's own `gemm_atb` (`winogradFilterGrad`).
+ * filter gradient uses byel's own `gemm_atb` (`winogradFilterGrad`). F(4x4) convolutions of up to
+ * {@link FUSED_MAX_FILTER} run fused, a chunk of tiles through all three stages in cache
+ * ({@link setWinogradFused}).
  *
  * `Conv2D` and `FusedConv2D` (linear or relu, optional bias) on WASM go through here when the
  * convolution qualifies ({@link winogradEligible}); every other call goes to tfjs's kernel.
@@ -237,9 +239,11 @@ function _entry(backend: WasmBackend, filter: Info): _CacheEntry {
 /**
  * How a filter `g` `[3, 3, C, K]` is transformed: `"2"` / `"4"` F(2x2) / F(4x4) as `[C, K]`
  * matrices; `"2t"` F(2x2) as `[K, C]` (for transposed products); `"2r"` F(2x2) of `g` rotated
- * 180° in space, as `[C, K]` (the input gradient's filter, for transposed products).
+ * 180° in space, as `[C, K]` (the input gradient's filter, for transposed products); `"4p"`
+ * F(4x4) as one `[36, C·K]` tensor, each component in panels of 8 columns (`wino_pack8`: the
+ * fused convolution's layout, {@link setWinogradFused}).
  */
-type _Layout = "2" | "4" | "2t" | "2r";
+type _Layout = "2" | "4" | "2t" | "2r" | "4p";
 
 /** @returns the transformed filters of `filter` in `layout`, `[1, rows, cols]` each (cached) */
 function _filter(
@@ -252,6 +256,17 @@ function _filter(
   const hit = entry.u.get(layout);
   if (hit) return hit;
   const [, , c, k] = filter.shape;
+  if (layout === "4p") {
+    // F(4x4)'s transforms into scratch, then each component packed into its slice.
+    const tmp = Array.from({ length: 36 }, () => output(backend, [c * k]));
+    const tp = tmp.map((t) => ptr(backend, t));
+    fx.wino43_filter(ptr(backend, filter), c * k, ...tp);
+    const packed = output(backend, [36, c * k]), pp = ptr(backend, packed);
+    simdRun(backend, tp.map((t, q): SimdCall => ["wino_pack8", t, pp + 4 * q * c * k, c, k]));
+    free(backend, tmp);
+    entry.u.set(layout, [packed]);
+    return [packed];
+  }
   const f = _variant(layout === "4" ? 4 : 2);
   const shape = layout === "2t" ? [1, k, c] : [1, c, k];
   const u = Array.from({ length: f.products }, () => output(backend, shape));
@@ -330,6 +345,9 @@ export function winogradConv2d(
   const f = _variant(winogradTile(oh, ow));
   if (fresh && _tiles(b, oh, ow, f.m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) {
     return null;
+  }
+  if (f.m === 4 && _fusedEligible(c, k, Math.ceil(ow / 4))) {
+    return _fusedConv(be, x, _filter(be, fx, entry, filter, "4p")[0], k, opts);
   }
   const u = _filter(be, fx, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
   const step = { m: f.m, input: f.input, output: f.output, transposed: false, reused: !fresh };
@@ -446,6 +464,91 @@ function _pipeline(
 }
 
 let _ownProducts = true;
+let _fused = true;
+
+/**
+ * Tile·channels (`tiles · (C + K)`) per chunk of the fused F(4x4) convolution
+ * (`wino43_conv`): a chunk's 36 input and 36 product tiles are 36 x 16 KB, within the L2 cache.
+ * Measured against the staged pipeline (`bench/winograd_fused.ts --serial`: the quick preset's
+ * layers, batch 128, 48 px at 16 channels to 6 px at 128, one thread): chunks of 4096 were
+ * 1.09-1.24x faster on every layer; 1024 and 8192 lost on some (0.98-0.99x).
+ */
+export const FUSED_CHUNK = 4096;
+/**
+ * Largest `C·K` taken by the fused convolution: every chunk reads all 36 of the filter's
+ * transforms, `36·C·K` floats. Measured faster than the staged pipeline up to 128 x 128
+ * (1.10-1.16x at 6 x 6 px); wider layers (ResNet-18's, mostly transposed F(2x2) anyway) keep
+ * the staged one.
+ */
+export const FUSED_MAX_FILTER = 128 * 128;
+
+/**
+ * Test and benchmark hook: F(4x4) convolutions fused (input tiles, products and output tiles
+ * a chunk of tiles at a time in cache, default) or staged through memory (each transform and
+ * product over the whole batch). Both give the same bits, which
+ * tests/backend/kernels/winograd_test.ts checks.
+ */
+export function setWinogradFused(on: boolean): void {
+  _fused = on;
+}
+
+/** @returns whether an F(4x4) convolution of `c -> k` channels, `tw` tiles wide, runs fused */
+function _fusedEligible(c: number, k: number, tw: number): boolean {
+  return _fused && _ownProducts && k % 8 === 0 && c * k <= FUSED_MAX_FILTER &&
+    tw * (c + k) <= FUSED_CHUNK;
+}
+
+/**
+ * The fused F(4x4, 3x3) convolution (`wino43_conv`): the batch's tile rows in parts, two per
+ * thread, each part a chunk of {@link FUSED_CHUNK} tile·channels at a time in its own scratch.
+ *
+ * @param up the filter's packed transforms `[36, C·K]` (layout `"4p"`)
+ * @returns `[B, OH, OW, K]`
+ */
+function _fusedConv(
+  be: WasmBackend,
+  x: Info,
+  up: Info,
+  k: number,
+  opts: Parameters<typeof winogradConv2d>[3],
+): Info {
+  const [b, h, w, c] = x.shape;
+  const { outHeight: oh, outWidth: ow } = opts;
+  const th = Math.ceil(oh / 4), tw = Math.ceil(ow / 4), total = b * th;
+  const rows = Math.max(1, Math.floor(FUSED_CHUNK / (tw * (c + k))));
+  const threads = simdThreads(be), parts = Math.min(total, threads === 1 ? 1 : 2 * threads);
+  const slot = 36 * rows * tw * (c + k);
+  const y = output(be, [b, oh, ow, k]), scratch = output(be, [parts, slot]);
+  const [px, py, ps, pu] = [x, y, scratch, up].map((t) => ptr(be, t));
+  const bias = opts.bias ? ptr(be, opts.bias) : 0, relu = opts.relu ? 1 : 0;
+  simdRun(
+    be,
+    Array.from({ length: parts }, (_, i): SimdCall => [
+      "wino43_conv",
+      px,
+      h,
+      w,
+      c,
+      opts.padTop,
+      opts.padLeft,
+      py,
+      oh,
+      ow,
+      k,
+      th,
+      tw,
+      Math.floor((i * total) / parts),
+      Math.floor(((i + 1) * total) / parts),
+      rows,
+      bias,
+      relu,
+      ps + 4 * i * slot,
+      pu,
+    ]),
+  );
+  free(be, [scratch]);
+  return y;
+}
 
 /**
  * Tiles (`rows·tw`) times channels (`C + K`) per chunk of the chunked filter gradient

@@ -66,6 +66,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "patch_filter_grad",
         "sum_parts",
         "warp_bilinear_nearest",
+        "wino43_conv",
         "wino43_filter",
         "wino43_input",
         "wino43_output",
@@ -79,6 +80,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "wino_input_t",
         "wino_output",
         "wino_output_t",
+        "wino_pack8",
       ],
     );
   }

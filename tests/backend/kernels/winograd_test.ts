@@ -2,7 +2,8 @@
  * The WASM Winograd convolution (`src/backend/kernels/winograd.ts`): forward convolutions (plain and
  * fused with bias and relu, F(2x2, 3x3) and F(4x4, 3x3), "same", "valid" and odd sizes) and the
  * input gradient match the CPU backend; byel's own products give the bits of XNNPACK's, and the
- * filter gradient chunk by chunk the bits of the staged route;
+ * filter gradient chunk by chunk, and the fused F(4x4) convolution, the bits of their staged
+ * routes;
  * transformed filters are cached per filter and freed with it; tiny convolutions stay on tfjs's
  * kernel.
  */
@@ -13,9 +14,11 @@ import { selectBackend } from "../../../src/backend/select.ts";
 import {
   clearWinogradCache,
   FILTER_GRAD_CHUNK,
+  FUSED_CHUNK,
   setWinograd,
   setWinogradChunkedFilterGrad,
   setWinogradFilterGradMinTiles,
+  setWinogradFused,
   setWinogradMinChannels,
   setWinogradOwnProducts,
   winogradCacheSize,
@@ -249,6 +252,54 @@ Deno.test("the filter gradient chunk by chunk gives the bits of the staged route
     }
   } finally {
     setWinogradChunkedFilterGrad(true);
+    setWinograd(true);
+  }
+});
+
+Deno.test("the fused F(4x4) convolution gives the bits of the staged pipeline", async () => {
+  await selectBackend({ backend: "wasm", threads: 1 });
+  setWinograd(true, { anySize: true });
+  // Chunks of rows tile rows, rows = FUSED_CHUNK / (tw·(C + K)): one chunk; chunks that cross
+  // images with a short last one ("valid", partial tiles, bias and relu); a filter of 128 x 128.
+  const cases: (Case & { rows: number; total: number })[] = [
+    { x: [2, 8, 8, 16], f: [3, 3, 16, 16], pad: "same", fused: "relu", rows: 64, total: 4 },
+    { x: [3, 13, 11, 64], f: [3, 3, 64, 128], pad: "valid", fused: "relu", rows: 7, total: 9 },
+    { x: [2, 10, 10, 128], f: [3, 3, 128, 128], pad: "same", fused: "linear", rows: 5, total: 6 },
+    { x: [2, 9, 9, 16], f: [3, 3, 16, 24], pad: "same", rows: 34, total: 6 },
+  ];
+  for (const c of cases) {
+    const oh = c.x[1] - (c.pad === "valid" ? 2 : 0), ow = c.x[2] - (c.pad === "valid" ? 2 : 0);
+    const tw = Math.ceil(ow / 4);
+    assert.equal(Math.floor(FUSED_CHUNK / (tw * (c.x[3] + c.f[3]))), c.rows, JSON.stringify(c));
+    assert.equal(c.x[0] * Math.ceil(oh / 4), c.total, JSON.stringify(c));
+  }
+  try {
+    for (const c of cases) {
+      const out: Float32Array[] = [];
+      for (const fused of [false, true]) {
+        setWinogradFused(fused);
+        const y = tf.tidy(() => convCase(c));
+        out.push(await y.data() as Float32Array);
+        y.dispose();
+      }
+      assert.deepEqual(out[1], out[0], JSON.stringify(c));
+      // The input gradient (the convolution with the rotated filter) too.
+      const dx: Float32Array[] = [];
+      for (const fused of [false, true]) {
+        setWinogradFused(fused);
+        const g = tf.tidy(() => {
+          const v = c.pad === "valid" ? 2 : 0;
+          const dy = tf.randomNormal([c.x[0], c.x[1] - v, c.x[2] - v, c.f[3]], 0, 1, "float32", 4);
+          const w = tf.randomNormal(c.f, 0, 0.3, "float32", 5) as tf.Tensor4D;
+          return tf.conv2dTranspose(dy as tf.Tensor4D, w, c.x, 1, c.pad as "same" | "valid");
+        });
+        dx.push(await g.data() as Float32Array);
+        g.dispose();
+      }
+      assert.deepEqual(dx[1], dx[0], `input gradient ${JSON.stringify(c)}`);
+    }
+  } finally {
+    setWinogradFused(true);
     setWinograd(true);
   }
 });

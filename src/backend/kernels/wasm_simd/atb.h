@@ -7,8 +7,6 @@
 #define BYEL_ATB_H
 #include "common.h"
 
-#define SPLAT_LANE(v, i) wasm_i32x4_shuffle(v, v, i, i, i, i)
-
 /* C += A^T B over kn rows: A [kn, M] (row stride M), B [kn, N] (row stride N), C [M, N]. */
 static inline __attribute__((always_inline)) void acc_atb(const float *A, const float *B,
                                                           float *Cm, int kn, int M, int N) {

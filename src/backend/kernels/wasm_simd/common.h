@@ -15,6 +15,8 @@ typedef v128_t V;
 #define MUL wasm_f32x4_mul
 #define LD(p) wasm_v128_load(p)
 #define ST(p, v) wasm_v128_store(p, v)
+/* Lane i of v in every lane (a shuffle). */
+#define SPLAT_LANE(v, i) wasm_i32x4_shuffle(v, v, i, i, i, i)
 #define EXPORT(name) __attribute__((export_name(name)))
 
 #endif

@@ -15,6 +15,7 @@
  *
  * Build: build.sh (clang 14+, wasm-ld).
  */
+#include "ab.h"
 #include "atb.h"
 
 /*
@@ -535,13 +536,18 @@ void wino43_filter(const float *g, int n, F43_PTRS(u)) {
     o##5 = ADD(SUB(MUL(S(4.0f), d1), MUL(S(5.0f), d3)), d5);                                \
   } while (0)
 
-EXPORT("wino43_input")
-void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw,
-                  F43_PTRS(v)) {
+/*
+ * F(4x4, 3x3) input tiles of the tile rows r0 .. r1 - 1 (row r: image r / th, tile row r % th)
+ * of x [B,H,W,C]: tile j of row r is row (r - r0) * tw + j of each v0..v35 ([.., C]).
+ */
+static inline __attribute__((always_inline)) void input43_rows(
+    const float *x, int H, int W, int C, int pt, int pl, int th, int tw, int r0, int r1,
+    F43_PTRS(v)) {
   const V z = wasm_f32x4_splat(0.0f);
   int t = 0;
-  for (int b = 0; b < B; b++) {
-    for (int i = 0; i < th; i++) {
+  for (int r = r0; r < r1; r++) {
+    const int b = r / th, i = r % th;
+    {
       const int y0 = 4 * i - pt;
       const int r0 = y0 >= 0 && y0 < H, r1 = y0 + 1 >= 0 && y0 + 1 < H;
       const int r2 = y0 + 2 >= 0 && y0 + 2 < H, r3 = y0 + 3 >= 0 && y0 + 3 < H;
@@ -554,13 +560,15 @@ void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, in
         const float *base = x + ((long)(b * H + y0) * W + x0) * C;
         const int rs = W * C;
         const int o = t * C;
+        /* Inside the image (most tiles): no bounds test per load. */
+        const int inner = r0 && r5 && c0 && c5;
         for (int c = 0; c < C; c += 4) {
           const float *p = base + c;
           /* s = B^T d, one column (image column cc) at a time: s<row><col> */
           V s00, s10, s20, s30, s40, s50, s01, s11, s21, s31, s41, s51, s02, s12, s22, s32,
               s42, s52, s03, s13, s23, s33, s43, s53, s04, s14, s24, s34, s44, s54, s05, s15,
               s25, s35, s45, s55;
-#define L(rr, cc) ((r##rr) && (c##cc) ? LD(p + (rr) * rs + (cc) * C) : z)
+#define L(rr, cc) (inner || ((r##rr) && (c##cc)) ? LD(p + (rr) * rs + (cc) * C) : z)
 #define COL(cc)                                                                             \
   {                                                                                         \
     V _0 = L(0, cc), _1 = L(1, cc), _2 = L(2, cc), _3 = L(3, cc), _4 = L(4, cc),            \
@@ -590,6 +598,12 @@ void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, in
   }
 }
 
+EXPORT("wino43_input")
+void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, int th, int tw,
+                  F43_PTRS(v)) {
+  input43_rows(x, H, W, C, pt, pl, th, tw, 0, B * th, F43_LIST(v));
+}
+
 /* A^T (4x6) applied to a column of 6: out[0..3]. */
 #define AT4(o, m0, m1, m2, m3, m4, m5)                                                      \
   do {                                                                                      \
@@ -600,13 +614,18 @@ void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, in
     o##3 = ADD(ADD(_b, MUL(S(8.0f), _d)), m5);                                              \
   } while (0)
 
-EXPORT("wino43_output")
-void wino43_output(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
-                   int relu, F43_PTRS(m)) {
+/*
+ * F(4x4, 3x3) output tiles of the tile rows r0 .. r1 - 1 into y [B,OH,OW,K] (+ bias, relu):
+ * tile j of row r from row (r - r0) * tw + j of each m0..m35 ([.., K]).
+ */
+static inline __attribute__((always_inline)) void output43_rows(
+    float *y, int OH, int OW, int K, int th, int tw, int r0, int r1, const float *bias,
+    int relu, F43_PTRS(m)) {
   const V z = wasm_f32x4_splat(0.0f);
   int t = 0;
-  for (int b = 0; b < B; b++) {
-    for (int i = 0; i < th; i++) {
+  for (int r = r0; r < r1; r++) {
+    const int b = r / th, i = r % th;
+    {
       const int oy = 4 * i;
       const int nr = OH - oy < 4 ? OH - oy : 4;
       for (int j = 0; j < tw; j++, t++) {
@@ -648,6 +667,70 @@ void wino43_output(float *y, int B, int OH, int OW, int K, int th, int tw, const
 #undef OUT
         }
       }
+    }
+  }
+}
+
+EXPORT("wino43_output")
+void wino43_output(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
+                   int relu, F43_PTRS(m)) {
+  output43_rows(y, OH, OW, K, th, tw, 0, B * th, bias, relu, F43_LIST(m));
+}
+
+/*
+ * The fused F(4x4, 3x3) convolution: input tiles, the 36 products and output tiles a chunk of
+ * `rows` tile rows at a time, all in `scratch` (36 x [rows·tw, C] then 36 x [rows·tw, K]), so
+ * the tile matrices stay in cache instead of going through memory (wino43_input, gemm_ab,
+ * wino43_output, which for a 128 x 48 x 48 x 16 layer move about 170 MB). Tile rows r0 .. r1 - 1
+ * of the batch (see input43_rows): calls for disjoint rows run on different threads. up: the
+ * filter's 36 transforms packed by wino_pack8, [36, C·K]; K a multiple of 8. Each step
+ * computes what the three separate kernels do, in the same order: the same bits.
+ */
+#define OFFS36(p, s)                                                                        \
+  p, p + (s), p + 2 * (s), p + 3 * (s), p + 4 * (s), p + 5 * (s), p + 6 * (s), p + 7 * (s),  \
+      p + 8 * (s), p + 9 * (s), p + 10 * (s), p + 11 * (s), p + 12 * (s), p + 13 * (s),     \
+      p + 14 * (s), p + 15 * (s), p + 16 * (s), p + 17 * (s), p + 18 * (s), p + 19 * (s),   \
+      p + 20 * (s), p + 21 * (s), p + 22 * (s), p + 23 * (s), p + 24 * (s), p + 25 * (s),   \
+      p + 26 * (s), p + 27 * (s), p + 28 * (s), p + 29 * (s), p + 30 * (s), p + 31 * (s),   \
+      p + 32 * (s), p + 33 * (s), p + 34 * (s), p + 35 * (s)
+
+/* C = A P: A [M, K] (row stride K), P packed panels (N / 8 of [K, 8]), C [M, N]. */
+static __attribute__((noinline)) void ab_packed(const float *A, const float *P, float *Cm,
+                                                int M, int N, int K) {
+  for (int n = 0; n < N; n += 8) {
+    const float *panel = P + (long)n * K;
+    int m = 0;
+    for (; m + 4 <= M; m += 4) ab_4x8(A + (long)m * K, panel, Cm + (long)m * N + n, K, N);
+    for (; m < M; m++) ab_1x8(A + (long)m * K, panel, Cm + (long)m * N + n, K);
+  }
+}
+
+EXPORT("wino43_conv")
+void wino43_conv(const float *x, int H, int W, int C, int pt, int pl, float *y, int OH, int OW,
+                 int K, int th, int tw, int r0, int r1, int rows, const float *bias, int relu,
+                 float *scratch, const float *up) {
+  const long sv = (long)rows * tw * C, sm = (long)rows * tw * K, su = (long)C * K;
+  float *v = scratch, *m = scratch + 36 * sv;
+  for (int ra = r0; ra < r1; ra += rows) {
+    const int rb = r1 - ra < rows ? r1 : ra + rows;
+    input43_rows(x, H, W, C, pt, pl, th, tw, ra, rb, OFFS36(v, sv));
+    const int n = (rb - ra) * tw;
+    for (int q = 0; q < 36; q++) ab_packed(v + q * sv, up + q * su, m + q * sm, n, K, C);
+    output43_rows(y, OH, OW, K, th, tw, ra, rb, bias, relu, OFFS36(m, sm));
+  }
+}
+
+/*
+ * One filter transform component u [C, K] as K / 8 panels [C, 8] (columns 8p .. 8p + 7, row
+ * after row) in p: the layout gemm_ab copies each panel into, made once per filter.
+ */
+EXPORT("wino_pack8")
+void wino_pack8(const float *u, float *p, int C, int K) {
+  for (int n = 0; n < K; n += 8) {
+    const float *b = u + n;
+    for (int c = 0; c < C; c++, b += K, p += 8) {
+      ST(p, LD(b));
+      ST(p + 4, LD(b + 4));
     }
   }
 }
