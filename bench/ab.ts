@@ -4,8 +4,8 @@
  * first alternates too), and the medians are printed. Noise between runs on a shared machine is
  * far larger than between the two settings of one run, so this is the measure of a change.
  *
- *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|fg-staged|staged43|wino32|
- *        wino32-filter|fg-tiles8|fg-tiles2]
+ *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|fg-staged|
+ *        staged43|broadcast-tfjs|wino32|wino32-filter|fg-tiles8|fg-tiles2]
  *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4] [--serial]
  *
  * Switches (`a` is the default setting, `b` the alternative):
@@ -23,6 +23,9 @@
  * - `staged43`: F(4x4) convolutions fused, a chunk of tiles through the input transform, the
  *   products and the output transform in cache (a), or each stage over the whole batch through
  *   memory (b, `setWinogradFused(false)`); the same bits.
+ * - `broadcast-tfjs`: broadcast `Add`, `Sub`, `Multiply` and `RealDiv` (a per-channel mean, a
+ *   gray image, a factor per image) by byel's kernels (a) or by tfjs-wasm's scalar loop (b,
+ *   `setOwnBroadcast(false)`); the same bits.
  * - `wino32`, `wino32-filter`: Winograd from 16 channels (a, the default) or from 32 (b, the
  *   default until the 16-channel layers' transforms paid) for the convolution, its input
  *   gradient and its filter gradient, or with `-filter` for the filter gradient only (the
@@ -46,6 +49,7 @@ import { selectBackend } from "../src/backend/select.ts";
 import { setFusedBnRelu } from "../src/backend/batch_norm.ts";
 import { setOwnMaxPoolGrad } from "../src/backend/max_pool.ts";
 import { setOwnWarp } from "../src/backend/kernels/wasm_augment.ts";
+import { setOwnBroadcast } from "../src/backend/kernels/wasm_binary.ts";
 import { setSimdParallel } from "../src/backend/kernels/wasm_simd.ts";
 import {
   setWinogradChunkedFilterGrad,
@@ -66,6 +70,7 @@ const SWITCHES: Record<string, { a: string; b: string; set: (b: boolean) => void
   "warp-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnWarp(!b) },
   "fg-staged": { a: "chunked", b: "staged", set: (b) => setWinogradChunkedFilterGrad(!b) },
   staged43: { a: "fused", b: "staged", set: (b) => setWinogradFused(!b) },
+  "broadcast-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnBroadcast(!b) },
   wino32: {
     a: "floor16",
     b: "floor32",

@@ -16,6 +16,8 @@
  *   loop on one thread in tfjs-wasm): one threaded kernel each on WASM (`wasm_augment.ts`).
  * - WASM max-pool gradients (tfjs's MaxPoolGrad routes to the wrong elements when channels > 2):
  *   `wasm_pool.ts`, used by `../max_pool.ts`.
+ * - WASM broadcast `Add`, `Sub`, `Multiply`, `RealDiv` (a scalar loop computing every
+ *   element's broadcast index in tfjs-wasm): `wasm_binary.ts`.
  * - CPU `Transform` (tf.image.transform, the augmentations' warp) for batches: `cpu_transform.ts`.
  * - BatchNorm's gradient: not a kernel but a custom gradient, `batchNormTrain` in
  *   `../batch_norm.ts`; on WASM its statistics, normalisation and gradient are three kernels of
@@ -32,6 +34,7 @@ import { registerWasmIdentity } from "./wasm_identity.ts";
 import { registerWasmOptim } from "./wasm_optim.ts";
 import { registerWasmAugment } from "./wasm_augment.ts";
 import { registerWasmPool } from "./wasm_pool.ts";
+import { registerWasmBinary } from "./wasm_binary.ts";
 
 /** Registers our kernels on every backend that needs them. Idempotent. */
 export function registerKernels(): void {
@@ -44,6 +47,7 @@ export function registerKernels(): void {
   registerWasmOptim();
   registerWasmAugment();
   registerWasmPool();
+  registerWasmBinary();
 }
 
 registerKernels();

@@ -722,9 +722,10 @@ export function winogradFilterGrad(
   const duAt = (q: number) => pdu + 4 * q * c * k;
   const groups = simdThreads(be);
   if (_chunkedFilterGrad && groups <= 4) {
-    // Each call: its own rows of the 16 components, its own scratch (16 x [rows·tw, C + K]).
+    // Each call: its own rows of the 16 components, its own scratch (16 x [rows·tw, C + K],
+    // and the 48 floats by which wino_filter_grad_tiles sets the Z tiles off the V tiles).
     const rows = Math.max(1, Math.floor(FILTER_GRAD_CHUNK / (tw * (c + k))));
-    const slot = 16 * rows * tw * (c + k);
+    const slot = 16 * rows * tw * (c + k) + 48;
     const scratch = output(be, [groups, slot]);
     const [px, pdy, ps] = [x, dy, scratch].map((t) => ptr(be, t));
     simdRun(

@@ -50,6 +50,8 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
       WebAssembly.Module.exports(mod).map((e) => e.name).sort(),
       [
         "adam_update",
+        "bcast_prefix",
+        "bcast_suffix",
         "blur3",
         "bn_combine",
         "bn_grad_blocks",
