@@ -16,6 +16,7 @@ export type KernelArgs = {
 };
 
 const _TAG = Symbol("byel.interposed");
+const _ORIGINAL = Symbol("byel.original");
 
 /**
  * Registers `first` in front of tfjs's WASM kernel `name`. Idempotent per `tag`.
@@ -33,8 +34,21 @@ export function interposeWasmKernel(
   const kernelFunc =
     ((args: KernelArgs) => first(args) ?? original.kernelFunc(args as never)) as tf.KernelFunc;
   (kernelFunc as { [_TAG]?: string })[_TAG] = tag;
+  (kernelFunc as { [_ORIGINAL]?: tf.KernelFunc })[_ORIGINAL] = _original(original.kernelFunc);
   tf.unregisterKernel(name, "wasm");
   tf.registerKernel({ ...original, kernelFunc });
+}
+
+function _original(f: tf.KernelFunc): tf.KernelFunc {
+  return (f as { [_ORIGINAL]?: tf.KernelFunc })[_ORIGINAL] ?? f;
+}
+
+/**
+ * @returns tfjs's own WASM kernel function `name`, under every function interposed in front of
+ * it (the XNNPACK products Winograd falls back to, whatever byel puts before `BatchMatMul`)
+ */
+export function tfjsWasmKernel(name: string): tf.KernelFunc {
+  return _original(tf.getKernel(name, "wasm")!.kernelFunc);
 }
 
 /**

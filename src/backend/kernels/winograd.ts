@@ -36,7 +36,8 @@ import {
   simdThreads,
   type WasmBackend,
 } from "./wasm_simd.ts";
-import { interposeWasmKernel, type KernelArgs } from "./interpose.ts";
+import { interposeWasmKernel, type KernelArgs, tfjsWasmKernel } from "./interpose.ts";
+import { gemmAbMany, XNNPACK_REUSED_MIN } from "./wasm_matmul.ts";
 
 type DataId = object;
 
@@ -568,14 +569,6 @@ export function setWinogradChunkedFilterGrad(on: boolean): void {
 }
 
 /**
- * Size (`K·N`) from which a reused filter's products stay on XNNPACK (its operator, packed
- * once, is cached with the filter): measured with a filter used again and again on 2 threads,
- * XNNPACK / `gemm_ab` time 1.14-1.35 up to 128 x 128 channels (`gemm_ab` faster), 0.97 at
- * 256 x 256 with 8 x 8 images, 0.81 at 4 x 4, 0.72 for 512 x 512.
- */
-export const XNNPACK_REUSED_MIN = 256 * 256;
-
-/**
  * Test and benchmark hook: the Winograd products by byel's `gemm_ab` (default) or, turned off,
  * by tfjs's XNNPACK `BatchMatMul` as before. Both give the same bits (each output one chain of
  * multiply-adds in channel order from zero), which tests/backend/kernels/winograd_test.ts checks.
@@ -604,7 +597,7 @@ export function setWinogradOwnProducts(on: boolean): void {
 function _products(be: WasmBackend, a: Info[], b: Info[], reusedB: boolean): Info[] {
   const [, m, k] = a[0].shape, n = b[0].shape[2];
   if (!_ownProducts || (reusedB && k * n >= XNNPACK_REUSED_MIN)) {
-    const matMul = tf.getKernel("BatchMatMul", "wasm")!.kernelFunc;
+    const matMul = tfjsWasmKernel("BatchMatMul"); // XNNPACK's, not byel's in front of it
     return a.map((ai, i) =>
       matMul({
         inputs: { a: ai, b: b[i] },
@@ -614,27 +607,8 @@ function _products(be: WasmBackend, a: Info[], b: Info[], reusedB: boolean): Inf
     );
   }
   const out = a.map(() => output(be, [1, m, n]));
-  // Enough calls for every thread to get several, whatever the product count.
-  const parts = Math.max(
-    1,
-    Math.min(Math.ceil(m / 4), Math.ceil((4 * simdThreads(be)) / a.length)),
-  );
-  const panels = output(be, [a.length * parts, 8 * k]);
-  const pp = ptr(be, panels);
-  const calls: SimdCall[] = [];
-  for (let i = 0; i < a.length; i++) {
-    const pa = ptr(be, a[i]), pb = ptr(be, b[i]), pc = ptr(be, out[i]);
-    for (let j = 0; j < parts; j++) {
-      const r0 = 4 * Math.floor((j * m) / (4 * parts));
-      const r1 = j === parts - 1 ? m : 4 * Math.floor(((j + 1) * m) / (4 * parts));
-      const panel = pp + 4 * 8 * k * (i * parts + j);
-      if (r1 > r0) {
-        calls.push(["gemm_ab", pa + 4 * r0 * k, pb, pc + 4 * r0 * n, r1 - r0, n, k, panel]);
-      }
-    }
-  }
-  simdRun(be, calls);
-  free(be, [panels]);
+  const at = (t: Info[]) => t.map((x) => ptr(be, x));
+  gemmAbMany(be, at(a), at(b), at(out), { m, k, n });
   return out;
 }
 
