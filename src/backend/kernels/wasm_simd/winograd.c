@@ -306,12 +306,11 @@ void wino_dy(const float *dy, int B, int OH, int OW, int K, int th, int tw, floa
  * component rows q0 .. q1 - 1 (components 4 q0 .. 4 q1 - 1) go into `scratch` (16 x
  * [rows*tw, C], then 48 floats on, 16 x [rows*tw, K]; only those components' slots are
  * written), then dU_q += V_q^T Z_q for those components (du: 16 x [C, K], each zeroed first).
- * The staged route
- * (wino_input, wino_dy, then gemm_atb) writes and reads back 16 x [T, C] and 16 x [T, K] through
- * main memory, 150 MB at 48 px with 16 channels and a batch of 128; here a chunk stays in cache.
- * The same float operations in the same order as the staged route, so the same bits: each dU
- * element is one chain over the tiles in order (atb.h). Calls for disjoint component rows
- * (each with its own scratch) run on different threads.
+ * The staged route (wino_input, wino_dy, then gemm_atb) writes and reads back 16 x [T, C] and
+ * 16 x [T, K] through main memory, 150 MB at 48 px with 16 channels and a batch of 128; here a
+ * chunk stays in cache. The same float operations in the same order as the staged route, so the
+ * same bits: each dU element is one chain over the tiles in order (atb.h). Calls for disjoint
+ * component rows (each with its own scratch) run on different threads.
  */
 EXPORT("wino_filter_grad_tiles")
 void wino_filter_grad_tiles(const float *x, const float *dy, int B, int H, int W, int C, int OH,
@@ -540,15 +539,15 @@ void wino43_filter(const float *g, int n, F43_PTRS(u)) {
   } while (0)
 
 /*
- * F(4x4, 3x3) input tiles of the tile rows r0 .. r1 - 1 (row r: image r / th, tile row r % th)
- * of x [B,H,W,C]: tile j of row r is row (r - r0) * tw + j of each v0..v35 ([.., C]).
+ * F(4x4, 3x3) input tiles of the tile rows g0 .. g1 - 1 (row g: image g / th, tile row g % th)
+ * of x [B,H,W,C]: tile j of row g is row (g - g0) * tw + j of each v0..v35 ([.., C]).
  */
 static inline __attribute__((always_inline)) void input43_rows(
-    const float *x, int H, int W, int C, int pt, int pl, int th, int tw, int r0, int r1,
+    const float *x, int H, int W, int C, int pt, int pl, int th, int tw, int g0, int g1,
     F43_PTRS(v)) {
   const V z = wasm_f32x4_splat(0.0f);
   int t = 0;
-  for (int r = r0; r < r1; r++) {
+  for (int r = g0; r < g1; r++) {
     const int b = r / th, i = r % th;
     {
       const int y0 = 4 * i - pt;
@@ -618,15 +617,15 @@ void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, in
   } while (0)
 
 /*
- * F(4x4, 3x3) output tiles of the tile rows r0 .. r1 - 1 into y [B,OH,OW,K] (+ bias, relu):
- * tile j of row r from row (r - r0) * tw + j of each m0..m35 ([.., K]).
+ * F(4x4, 3x3) output tiles of the tile rows g0 .. g1 - 1 into y [B,OH,OW,K] (+ bias, relu):
+ * tile j of row g from row (g - g0) * tw + j of each m0..m35 ([.., K]).
  */
 static inline __attribute__((always_inline)) void output43_rows(
-    float *y, int OH, int OW, int K, int th, int tw, int r0, int r1, const float *bias,
+    float *y, int OH, int OW, int K, int th, int tw, int g0, int g1, const float *bias,
     int relu, F43_PTRS(m)) {
   const V z = wasm_f32x4_splat(0.0f);
   int t = 0;
-  for (int r = r0; r < r1; r++) {
+  for (int r = g0; r < g1; r++) {
     const int b = r / th, i = r % th;
     {
       const int oy = 4 * i;
@@ -685,9 +684,9 @@ void wino43_output(float *y, int B, int OH, int OW, int K, int th, int tw, const
  * `rows` tile rows at a time, all in `scratch` (36 x [rows·tw, C] then 36 x [rows·tw, K]), so
  * the tile matrices stay in cache instead of going through memory (wino43_input, gemm_ab,
  * wino43_output, which for a 128 x 48 x 48 x 16 layer move about 170 MB). Tile rows r0 .. r1 - 1
- * of the batch (see input43_rows): calls for disjoint rows run on different threads. up: the
- * filter's 36 transforms packed by wino_pack8, [36, C·K]; K a multiple of 8. Each step
- * computes what the three separate kernels do, in the same order: the same bits.
+ * of the batch (row r: image r / th, tile row r % th): calls for disjoint rows run on different
+ * threads. up: the filter's 36 transforms packed by wino_pack8, [36, C·K]; K a multiple of 8.
+ * Each step computes what the three separate kernels do, in the same order: the same bits.
  */
 #define OFFS36(p, s)                                                                        \
   p, p + (s), p + 2 * (s), p + 3 * (s), p + 4 * (s), p + 5 * (s), p + 6 * (s), p + 7 * (s),  \
