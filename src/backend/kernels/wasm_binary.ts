@@ -37,7 +37,7 @@ export function broadcastPattern(
   small: readonly number[],
   out: readonly number[],
 ): { kind: "suffix" | "prefix"; n: number } | null {
-  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const size = (s: readonly number[]) => tf.util.sizeFromShape([...s]);
   if (small.length > out.length || size(small) <= 1 || size(small) === size(out)) return null;
   const s = [...Array(out.length - small.length).fill(1), ...small];
   // Suffix: ones, then the output's own dimensions to the end.
@@ -61,10 +61,9 @@ function _binary(op: _Op, { inputs, backend }: KernelArgs): Info | null {
   } catch {
     return null; // tfjs's kernel reports the mismatch
   }
-  const total = shape.reduce((x, y) => x * y, 1);
+  const total = tf.util.sizeFromShape(shape);
   if (total < BROADCAST_MIN_SIZE || !simdKernels(backend)) return null;
-  const same = (t: Info) =>
-    t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  const same = (t: Info) => tf.util.arraysEqual(t.shape, shape);
   const swap = !same(a);
   if (swap && !same(b)) return null;
   const [full, small] = swap ? [b, a] : [a, b];

@@ -45,8 +45,19 @@ export const XNNPACK_REUSED_MIN = 256 * 256;
  */
 export const PLAIN_MIN_MACS = 2 ** 16;
 
-/** Uses past which a right operand counts as reused (see {@link XNNPACK_REUSED_MIN}). */
+/**
+ * Uses past which a right operand counts as reused (see {@link XNNPACK_REUSED_MIN}); also the
+ * uses of a Winograd filter that still count as fresh (`winograd.ts`).
+ */
 export const FRESH_MAX_USES = 2;
+
+/**
+ * @returns whether a product with a right operand of `k x n` stays on XNNPACK because that
+ * operand is a reused one whose packed operator XNNPACK keeps ({@link XNNPACK_REUSED_MIN})
+ */
+export function keepsXnnpack(reused: boolean, k: number, n: number): boolean {
+  return reused && k * n >= XNNPACK_REUSED_MIN;
+}
 
 /**
  * `C_i = A_i B_i` for `P` pairs by `gemm_ab` (`wasm_simd/gemm.c`) on every thread: `A_i`
@@ -124,7 +135,7 @@ export function plainMatMul(args: KernelArgs): Info | null {
   if (batch === 1 && (n < 8 || m * k * n < PLAIN_MIN_MACS)) return null;
   const uses = (_uses.get(b.dataId) ?? 0) + 1;
   _uses.set(b.dataId, uses);
-  if (uses > FRESH_MAX_USES && k * n >= XNNPACK_REUSED_MIN) return null;
+  if (keepsXnnpack(uses > FRESH_MAX_USES, k, n)) return null;
   const be = args.backend as WasmBackend;
   const rank3 = a.shape.length === 3 || b.shape.length === 3;
   const c = output(be, rank3 ? [batch, m, n] : [m, n]);

@@ -37,7 +37,7 @@ import {
   type WasmBackend,
 } from "./wasm_simd.ts";
 import { interposeWasmKernel, type KernelArgs, tfjsWasmKernel } from "./interpose.ts";
-import { gemmAbMany, XNNPACK_REUSED_MIN } from "./wasm_matmul.ts";
+import { FRESH_MAX_USES, gemmAbMany, keepsXnnpack } from "./wasm_matmul.ts";
 
 type DataId = object;
 
@@ -298,12 +298,6 @@ function _filter(
 export const WINOGRAD_MIN_PRODUCT_MACS = 2 ** 21;
 
 /**
- * A filter used at most this many times runs in the transposed form when its tiles are few
- * (see {@link winogradConv2d}); from then on, the packed-weights form pays off.
- */
-const _TRANSPOSED_MAX_USES = 2;
-
-/**
  * A stride-1 3x3 convolution by Winograd F(m x m, 3x3) (m from {@link winogradTile}), with
  * optional bias and relu.
  *
@@ -337,7 +331,9 @@ export function winogradConv2d(
   // M_kᵀ = U_kᵀ V_kᵀ, so the small T x C tile matrix is the packed side. A filter in use
   // again and again (evaluation) goes back to the packed-filter form once its packing is paid.
   // (Measured on XNNPACK's products; kept with gemm_ab's: see WINOGRAD_MIN_PRODUCT_MACS.)
-  const fresh = entry.uses <= _TRANSPOSED_MAX_USES;
+  // Fresh: used at most FRESH_MAX_USES times. Such a filter runs in the transposed form when its
+  // tiles are few; from then on, the packed-weights form pays off.
+  const fresh = entry.uses <= FRESH_MAX_USES;
   const [b, , , c] = x.shape, k = filter.shape[3];
   if (fresh && _fewTiles(x.shape, oh, ow)) {
     if (_tiles(b, oh, ow, 2) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return null;
@@ -589,14 +585,15 @@ export function setWinogradOwnProducts(on: boolean): void {
  * the quick preset, supervised 1,078 ms against 1,016, BYEL 2,903 against 2,643; ResNet-18 at
  * 64 px, 1,465 against 1,291 and 3,751 against 3,235. A right operand that is a reused filter's
  * transform (evaluation) keeps its XNNPACK operator from one call to the next, and from
- * {@link XNNPACK_REUSED_MIN} values on, XNNPACK's prepacked product is the faster one.
+ * `XNNPACK_REUSED_MIN` values on (`keepsXnnpack`), XNNPACK's prepacked product is the faster
+ * one.
  *
  * @param reusedB whether `b` are a reused filter's cached transforms
  * @returns `P` x `[1, M, N]`
  */
 function _products(be: WasmBackend, a: Info[], b: Info[], reusedB: boolean): Info[] {
   const [, m, k] = a[0].shape, n = b[0].shape[2];
-  if (!_ownProducts || (reusedB && k * n >= XNNPACK_REUSED_MIN)) {
+  if (!_ownProducts || keepsXnnpack(reusedB, k, n)) {
     const matMul = tfjsWasmKernel("BatchMatMul"); // XNNPACK's, not byel's in front of it
     return a.map((ai, i) =>
       matMul({
