@@ -18,7 +18,7 @@ import {
 } from "../../src/backend/max_pool.ts";
 
 type Shape = [number, number, number, number];
-const SHAPES: Shape[] = [[2, 6, 6, 5], [1, 7, 5, 3], [9, 9, 7, 16], [3, 8, 8, 4]];
+const SHAPES: Shape[] = [[2, 6, 6, 5], [1, 7, 5, 3], [9, 9, 7, 16], [3, 8, 8, 4], [2, 6, 10, 12]];
 const WINDOWS: [PoolWindow, (x: tf.Tensor4D) => tf.Tensor4D][] = [
   [POOL_2X2, maxPool2x2],
   [POOL_3X3S2, maxPool3x3s2],

@@ -11,7 +11,7 @@
  * - a `BatchMatMul` with `transposeA` or `transposeB`, which tfjs-backend-wasm 4.22 sends to a
  *   scalar triple loop (XNNPACK only takes the plain form): the weight gradients of every dense
  *   layer (`xᵀ·dy`), their input gradients (`dy·Wᵀ`) and the 1x1 convolution gradients, by
- *   `gemm_atb` (single-threaded) and `gemm_abt` (rows split across threads).
+ *   `gemm_atb` and `gemm_abt` (rows split across threads from `TRANSPOSED_SPLIT_MACS`).
  * Other calls keep tfjs's kernel.
  *
  * @module
@@ -181,7 +181,23 @@ export function transposedMatMul(args: KernelArgs): Info | null {
     const [kk, m] = ma, [kb, n] = mb; // aᵀ [M, K] b [K, N]
     if (kb !== kk) return null;
     const c = output(be, outShape(m, n));
-    k.gemm_atb(ptr(be, a), ptr(be, b), ptr(be, c), kk, m, n);
+    const [pa, pb, pc] = [a, b, c].map((t) => ptr(be, t));
+    // Rows of C (columns of a) in chunks of 4 on every thread, as gemm_abt's below.
+    if (m * n * kk < TRANSPOSED_SPLIT_MACS) {
+      k.gemm_atb(pa, pb, pc, kk, m, n, m);
+      return c;
+    }
+    const call = (r0: number, rows: number): SimdCall => [
+      "gemm_atb",
+      pa + 4 * r0,
+      pb,
+      pc + 4 * r0 * n,
+      kk,
+      rows,
+      n,
+      m,
+    ];
+    simdSplit(be, m, call, 4);
     return c;
   }
   const [m, kk] = ma, [n, kb] = mb; // a [M, K] bᵀ [K, N]

@@ -764,7 +764,10 @@ function _stagedFilterGrad(
   // The 16 products are independent: one call each, on every thread.
   simdRun(
     be,
-    v.map((vi, i): SimdCall => ["gemm_atb", ptr(be, vi), ptr(be, z[i]), at.duAt(i), tiles, c, k]),
+    v.map((
+      vi,
+      i,
+    ): SimdCall => ["gemm_atb", ptr(be, vi), ptr(be, z[i]), at.duAt(i), tiles, c, k, c]),
   );
   free(be, [...v, ...z]);
 }

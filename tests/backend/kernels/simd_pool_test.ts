@@ -64,12 +64,12 @@ Deno.test("SimdPool: its workers start, and calls on every thread give the seria
     }
     const calls = Array.from({ length: 16 }, (_, i) => {
       const o = base(i);
-      return ["gemm_atb", o, o + sz, o + sz + 4 * t * n, t, k, n] as [string, ...number[]];
+      return ["gemm_atb", o, o + sz, o + sz + 4 * t * n, t, k, n, k] as [string, ...number[]];
     });
     pool.run(calls);
     for (let i = 0; i < 16; i++) {
       const o = base(i);
-      exports.gemm_atb(o, o + sz, o + sz + 4 * t * n + out, t, k, n);
+      exports.gemm_atb(o, o + sz, o + sz + 4 * t * n + out, t, k, n, k);
       const f = f32(), r = (o + sz + 4 * t * n) / 4;
       assert.deepEqual(f.slice(r, r + k * n), f.slice(r + k * n, r + 2 * k * n), `product ${i}`);
     }
@@ -106,7 +106,7 @@ Deno.test({
   fn: async () => {
     // Winograd F(4x4) and F(2x2) forward, transposed F(2x2) (few tiles), the Winograd and the
     // patch filter gradients (stride 1 and 2), BatchNorm statistics, normalisation, gradient,
-    // both max-pool gradients, the augmentations' warp.
+    // the transposed matrix products, both max-pool gradients, the augmentations' warp.
     const code = `import { selectBackend } from "${repoUrl("src/backend/select.ts")}";
       import { tf } from "${repoUrl("src/deps.ts")}";
       import { setWinograd } from "${repoUrl("src/backend/kernels/winograd.ts")}";
@@ -137,6 +137,9 @@ Deno.test({
         ...grads(r([4, 9, 9, 8], 9), r([1, 1, 8, 16], 10), 2), // 1x1 stride 2
         batchNormTrain(r([700, 8], 11), tf.ones([8]), tf.zeros([8]), 1e-3).y,
         ...bn([r([3, 50, 10, 16], 12), r([16], 13), r([16], 14)]),
+        // The transposed products dy·Wᵀ and xᵀ·dy (rows of the output in chunks).
+        tf.matMul(r([128, 256], 23), r([512, 256], 24), false, true),
+        tf.matMul(r([128, 512], 25), r([128, 256], 26), true, false),
         maxPoolGrad(r([9, 12, 12, 16], 19), r([9, 6, 6, 16], 20), POOL_2X2), // images in chunks
         maxPoolGrad(r([9, 12, 12, 16], 19), r([9, 6, 6, 16], 21), POOL_3X3S2),
         tf.image.transform( // the augmentations' warp

@@ -7,9 +7,12 @@
 #define BYEL_ATB_H
 #include "common.h"
 
-/* C += A^T B over kn rows: A [kn, M] (row stride M), B [kn, N] (row stride N), C [M, N]. */
-static inline __attribute__((always_inline)) void acc_atb(const float *A, const float *B,
-                                                          float *Cm, int kn, int M, int N) {
+/*
+ * C += A^T B over kn rows: A [kn, M] (row stride lda >= M), B [kn, N] (row stride N), C [M, N].
+ */
+static inline __attribute__((always_inline)) void acc_atb(const float *A, int lda,
+                                                          const float *B, float *Cm, int kn,
+                                                          int M, int N) {
   for (int m = 0; m < M; m += 4) {
     int n = 0;
     for (; n + 8 <= N; n += 8) {
@@ -19,7 +22,7 @@ static inline __attribute__((always_inline)) void acc_atb(const float *A, const 
       V c20 = LD(c + 2 * N), c21 = LD(c + 2 * N + 4);
       V c30 = LD(c + 3 * N), c31 = LD(c + 3 * N + 4);
       const float *a = A + m, *b = B + n;
-      for (int k = 0; k < kn; k++, a += M, b += N) {
+      for (int k = 0; k < kn; k++, a += lda, b += N) {
         const V av = LD(a);
         const V b0 = LD(b), b1 = LD(b + 4);
         V x = SPLAT_LANE(av, 0);
@@ -40,7 +43,7 @@ static inline __attribute__((always_inline)) void acc_atb(const float *A, const 
       float *c = Cm + (long)m * N + n;
       V c0 = LD(c), c1 = LD(c + N), c2 = LD(c + 2 * N), c3 = LD(c + 3 * N);
       const float *a = A + m, *b = B + n;
-      for (int k = 0; k < kn; k++, a += M, b += N) {
+      for (int k = 0; k < kn; k++, a += lda, b += N) {
         const V av = LD(a), bv = LD(b);
         c0 = ADD(c0, MUL(SPLAT_LANE(av, 0), bv));
         c1 = ADD(c1, MUL(SPLAT_LANE(av, 1), bv));

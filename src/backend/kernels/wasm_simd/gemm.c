@@ -3,7 +3,8 @@
  * dimension K outermost (as the Winograd filter gradient has them: tiles x channels), C [M, N].
  * One pass over A and B per block of 4 x 8 outputs held in 8 accumulators (blocks of 4 x 16
  * keep 22 vectors live, more than V8's 16 registers on x64: 30-34 GFLOP/s on one thread against
- * 32-38 this way, AMD EPYC, the filter gradient's shapes); single-threaded.
+ * 32-38 this way, AMD EPYC, the filter gradient's shapes). One call runs on one thread; with
+ * A's row stride `lda`, callers split C's rows across threads.
  * tfjs's BatchMatMul would take A^T only through its scalar path, and it repacks any right
  * operand it has not seen before at about 0.2 GB/s, more than the product costs here.
  * M and N multiples of 4. Also the filter gradient of convolutions with narrow patches, and
@@ -16,12 +17,14 @@
 /* Rows of A and B per pass: the slices of both stay in cache while every block of C uses them. */
 #define KC 256
 
+/* C = A^T B with A's row stride lda >= M: C's rows m0 .. m0 + M of a wider product are
+ * gemm_atb(A + m0, B, C + m0 N, K, M, N, lda), so threads can split the rows. */
 EXPORT("gemm_atb")
-void gemm_atb(const float *A, const float *B, float *Cm, int K, int M, int N) {
+void gemm_atb(const float *A, const float *B, float *Cm, int K, int M, int N, int lda) {
   zero(Cm, (long)M * N);
   for (int k0 = 0; k0 < K; k0 += KC) {
     const int kn = K - k0 < KC ? K - k0 : KC;
-    acc_atb(A + (long)k0 * M, B + (long)k0 * N, Cm, kn, M, N);
+    acc_atb(A + (long)k0 * lda, lda, B + (long)k0 * N, Cm, kn, M, N);
   }
 }
 
@@ -74,7 +77,7 @@ void patch_filter_grad(const float *x, int B, int H, int W, int C, int KH, int K
       }
       for (; col < Mp; col++) o[col] = 0.0f;
     }
-    acc_atb(scratch, dy + (long)p0 * N, dw, pn, Mp, N);
+    acc_atb(scratch, Mp, dy + (long)p0 * N, dw, pn, Mp, N);
   }
 }
 

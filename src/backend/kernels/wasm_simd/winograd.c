@@ -340,7 +340,7 @@ void wino_filter_grad_tiles(const float *x, const float *dy, int B, int H, int W
 #undef ZQ
     }
     for (int q = 4 * q0; q < 4 * q1; q++) {
-      acc_atb(vz + q * ct * C, zz + q * ct * K, du + q * ck, gn * tw, C, K);
+      acc_atb(vz + q * ct * C, C, zz + q * ct * K, du + q * ck, gn * tw, C, K);
     }
   }
 }
