@@ -106,18 +106,20 @@ function _batchNormTrainWasm<T extends Tensor>(
     tf.engine().runKernel(name, inputs, attrs) as unknown as Tensor[];
   const [mean, variance] = run("ByelBnStats", { x }) as Tensor1D[];
   const f = tf.customGrad((xIn, g, b, save) => {
-    const [y, xHat, invStd] = run(
+    const [y, invStd] = run(
       "ByelBnNorm",
       { x: xIn as Tensor, mean, variance, gamma: g as Tensor, beta: b as Tensor },
       { epsilon, relu },
     );
-    // With the relu fused, its output is saved for the relu's step in the gradient.
-    (save as tf.GradSaveFunc)(relu ? [xHat, g as Tensor, invStd, y] : [xHat, g as Tensor, invStd]);
+    // x, not x̂, is saved: the gradient kernel recomputes x̂ from it. With the relu fused, its
+    // output is saved for the relu's step in the gradient.
+    const kept = [xIn as Tensor, mean, g as Tensor, invStd];
+    (save as tf.GradSaveFunc)(relu ? [...kept, y] : kept);
     return {
       value: y,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
-        const [xh, gm, is, out] = saved;
-        const inputs: NamedTensorMap = { dy: dy as Tensor, xHat: xh, gamma: gm, invStd: is };
+        const [xs, mu, gm, is, out] = saved;
+        const inputs: NamedTensorMap = { dy: dy as Tensor, x: xs, mean: mu, gamma: gm, invStd: is };
         if (out) inputs.out = out;
         return run("ByelBnGrad", inputs);
       },

@@ -2,7 +2,9 @@
  * Max pooling with a correct gradient on every backend: the VGG's 2x2 stride-2 pool and the
  * ResNet stem's 3x3 stride-2 pool (padding 1, torchvision's).
  *
- * The forward pass is `tf.maxPool` everywhere. On WASM the gradient is byel's own:
+ * The forward pass is `tf.maxPool`, but for the 2x2 pool on WASM, byel's `ByelMaxPool2x2` on
+ * every thread (the same values, NaN aside; [128,48,48,16] 1.5 ms against tfjs's 1.8).
+ * On WASM the gradient is byel's own:
  * tfjs-backend-wasm 4.22's MaxPoolGrad sends the gradient to the wrong elements when
  * channels > 2 (measured against the CPU backend), and routing it with device ops needs a 6-D
  * Tile that WASM runs ~60x slower. Each output's gradient goes to the first maximum of its
@@ -15,12 +17,19 @@
  * @module
  */
 import { tf } from "../deps.ts";
-import { maxPoolGradWasm, type PoolWindow, wasmPoolAvailable } from "./kernels/wasm_pool.ts";
+import {
+  maxPool2x2Wasm,
+  maxPoolGradWasm,
+  type PoolWindow,
+  wasmMaxPool2x2Available,
+  wasmPoolAvailable,
+} from "./kernels/wasm_pool.ts";
 import type { Tensor, Tensor4D } from "../tensors.ts";
 
 export type { PoolWindow } from "./kernels/wasm_pool.ts";
 
 let _ownKernel = true;
+let _ownForward = true;
 
 /**
  * Test and benchmark hook: whether the WASM gradient runs as byel's kernel (default) or as
@@ -28,6 +37,14 @@ let _ownKernel = true;
  */
 export function setOwnMaxPoolGrad(on: boolean): void {
   _ownKernel = on;
+}
+
+/**
+ * Test and benchmark hook: whether the 2x2 pool's forward on WASM runs as byel's kernel
+ * (default) or as tfjs's `MaxPool`; the same values (NaN aside, see `ByelMaxPool2x2`).
+ */
+export function setOwnMaxPool(on: boolean): void {
+  _ownForward = on;
 }
 
 /** The VGG stages' pool: 2x2, stride 2, no padding (an odd last row or column is dropped). */
@@ -42,8 +59,10 @@ function _pool(x: Tensor4D, w: PoolWindow): Tensor4D {
   const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, save] = args as [Tensor4D, tf.GradSaveFunc];
     save([xIn]);
+    const own = _ownForward && w.size === 2 && w.stride === 2 && w.pad === 0 &&
+      wasmMaxPool2x2Available(xIn);
     return {
-      value: tf.maxPool(xIn, w.size, w.stride, pad),
+      value: own ? maxPool2x2Wasm(xIn) : tf.maxPool(xIn, w.size, w.stride, pad),
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) =>
         maxPoolGrad(saved[0] as Tensor4D, dy as Tensor4D, w),
     };

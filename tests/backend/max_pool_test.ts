@@ -1,8 +1,10 @@
 /**
  * Max pooling's gradient (`src/backend/max_pool.ts`): the plain loop equals the CPU backend's
- * gradient for both windows (to rounding where windows overlap); on WASM the pools run `ByelMaxPoolGrad`, whose result has the
- * loop's bits, with ties, NaN, -Infinity and -0 gradients, odd sizes, channel counts past the
- * SIMD width and batches split into chunks; nothing leaks.
+ * gradient for both windows (to rounding where windows overlap); on WASM the pools run
+ * `ByelMaxPoolGrad`, whose result has the loop's bits, with ties, NaN, -Infinity and -0
+ * gradients, odd sizes, channel counts past the SIMD width and batches split into chunks;
+ * nothing leaks. The 2x2 pool's forward on WASM (`ByelMaxPool2x2`) gives tfjs's values, and
+ * with NaN the value of the pixel its gradient goes to.
  */
 import assert from "node:assert/strict";
 import { tf } from "../../src/deps.ts";
@@ -15,6 +17,7 @@ import {
   POOL_2X2,
   POOL_3X3S2,
   type PoolWindow,
+  setOwnMaxPool,
 } from "../../src/backend/max_pool.ts";
 
 type Shape = [number, number, number, number];
@@ -95,6 +98,57 @@ Deno.test("on wasm both pools equal tf.maxPool on cpu, and their gradient runs B
         } else tf.dispose([x, y, dy, g]);
       }
     }
+  }
+  await selectBackend({ backend: "cpu" });
+});
+
+/** The 2x2 pool as the gradient's scan sees it: each window's first maximum (strict >). */
+function firstMax2x2(xs: Float32Array, [b, h, w, c]: Shape): Float32Array {
+  const oh = Math.floor(h / 2), ow = Math.floor(w / 2), y = new Float32Array(b * oh * ow * c);
+  for (let n = 0; n < b; n++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let ch = 0; ch < c; ch++) {
+          const at = (yy: number, xx: number) => xs[((n * h + yy) * w + xx) * c + ch];
+          let best = at(2 * i, 2 * j);
+          for (const [dy, dx] of [[0, 1], [1, 0], [1, 1]]) {
+            const v = at(2 * i + dy, 2 * j + dx);
+            if (v > best) best = v;
+          }
+          y[((n * oh + i) * ow + j) * c + ch] = best;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+Deno.test("on wasm the 2x2 pool runs ByelMaxPool2x2: tfjs's values, and with NaN the value its gradient's pixel has", async () => {
+  await selectBackend({ backend: "wasm" });
+  try {
+    for (const shape of SHAPES) {
+      for (const special of [false, true]) {
+        const xs = input(shape.reduce((a, c) => a * c), special);
+        const x = tf.tensor4d(xs, shape);
+        setOwnMaxPool(true);
+        const prof = await tf.profile(() => maxPool2x2(x));
+        const own = prof.result as tf.Tensor;
+        const ran = prof.kernelNames.includes("ByelMaxPool2x2");
+        assert.equal(ran, shape[3] % 4 === 0, `${shape}: ${prof.kernelNames}`);
+        setOwnMaxPool(false);
+        const theirs = maxPool2x2(x);
+        const [a, b] = [own.dataSync(), theirs.dataSync()];
+        const want = firstMax2x2(xs, shape);
+        if (ran) {
+          const differ = a.filter((v, i) => !Object.is(v, want[i])).length;
+          assert.equal(differ, 0, `${shape} special=${special}`);
+        }
+        if (!special) assert.deepEqual(a, b, `${shape}: tfjs's pool`);
+        tf.dispose([x, own, theirs]);
+      }
+    }
+  } finally {
+    setOwnMaxPool(true);
   }
   await selectBackend({ backend: "cpu" });
 });

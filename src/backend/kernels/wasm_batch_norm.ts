@@ -3,12 +3,16 @@
  * used by `batchNormTrain` (`../batch_norm.ts`) on the WASM backend:
  *
  * - `ByelBnStats` `{x}` → `[mean, variance]` (biased), per channel;
- * - `ByelBnNorm` `{x, mean, variance, gamma, beta}`, `{epsilon, relu}` → `[y, xHat, invStd]`,
- *   `y` through a relu when `relu` is set (tfjs's `Relu`: `max(0, y)`);
- * - `ByelBnGrad` `{dy, xHat, gamma, invStd[, out]}` → `[dx, dGamma, dBeta]` (the closed form);
- *   with `out` (the relu's output), `dy` first times the relu's step (`out > 0`), as tfjs's
- *   relu gradient `dy · step(x)`: the same bits as the three kernels (`Cast`, `Step`,
+ * - `ByelBnNorm` `{x, mean, variance, gamma, beta}`, `{epsilon, relu}` → `[y, invStd]`, `y`
+ *   through a relu when `relu` is set (tfjs's `Relu`: `max(0, y)`);
+ * - `ByelBnGrad` `{dy, x, mean, gamma, invStd[, out]}` → `[dx, dGamma, dBeta]` (the closed
+ *   form); with `out` (the relu's output), `dy` first times the relu's step (`out > 0`), as
+ *   tfjs's relu gradient `dy · step(x)`: the same bits as the three kernels (`Cast`, `Step`,
  *   `Multiply`) and the `Relu` that the fused form saves.
+ *
+ * The gradient recomputes `x̂ = (x - mean) · invStd` from `x` (the same bits as the forward's)
+ * instead of the forward writing it out: the forward then writes one tensor instead of two, and
+ * training keeps `x` alive for the gradient in place of an `x̂` of the same size.
  *
  * Each is one or two passes over the data; tfjs's route took two transposing reductions for
  * the statistics and about ten full-size elementwise kernels for the forward and backward.
@@ -98,9 +102,8 @@ function _norm({ inputs, backend, attrs }: Args): Info[] {
   const { x, mean, variance, gamma, beta } = inputs as Record<string, Info>;
   const k = simdKernels(backend)!;
   const [rows, c] = _rowsAndChannels(x);
-  const y = output(backend, x.shape), xHat = output(backend, x.shape);
-  const invStd = output(backend, [c]);
-  const [px, pm, pv, pg, pb, py, ph, pi] = [x, mean, variance, gamma, beta, y, xHat, invStd].map(
+  const y = output(backend, x.shape), invStd = output(backend, [c]);
+  const [px, pm, pv, pg, pb, py, pi] = [x, mean, variance, gamma, beta, y, invStd].map(
     (t) => ptr(backend, t),
   );
   k.bn_invstd(pv, c, attrs.epsilon as number, pi);
@@ -114,14 +117,13 @@ function _norm({ inputs, backend, attrs }: Args): Info[] {
     pg,
     pb,
     at.row(py, r0),
-    at.row(ph, r0),
     attrs.relu ? 1 : 0,
   ]);
-  return [y, xHat, invStd];
+  return [y, invStd];
 }
 
 function _grad({ inputs, backend }: Args): Info[] {
-  const { dy, xHat, gamma, invStd } = inputs as Record<string, Info>;
+  const { dy, x, mean, gamma, invStd } = inputs as Record<string, Info>;
   const out = (inputs as Record<string, Info | undefined>).out; // the relu's output, if fused
   const pout = out ? ptr(backend, out) : 0;
   const outRow = (r0: number, at: _Addresses) => out ? at.row(pout, r0) : 0;
@@ -130,9 +132,10 @@ function _grad({ inputs, backend }: Args): Info[] {
   const blocks = Math.ceil(rows / BN_BLOCK);
   const dx = output(backend, dy.shape), dGamma = output(backend, [c]), dBeta = output(backend, [c]);
   const sumsB = output(backend, [blocks, c]), sumsG = output(backend, [blocks, c]);
-  const [pdy, ph, pg, pi, pdx, pdg, pdb, psb, psg] = [
+  const [pdy, px, pm, pg, pi, pdx, pdg, pdb, psb, psg] = [
     dy,
-    xHat,
+    x,
+    mean,
     gamma,
     invStd,
     dx,
@@ -144,7 +147,9 @@ function _grad({ inputs, backend }: Args): Info[] {
   _byRows(backend, rows, c, (r0, n, at) => [
     "bn_grad_blocks",
     at.row(pdy, r0),
-    at.row(ph, r0),
+    at.row(px, r0),
+    pm,
+    pi,
     n,
     c,
     at.block(psb, r0),
@@ -157,7 +162,8 @@ function _grad({ inputs, backend }: Args): Info[] {
   _byRows(backend, rows, c, (r0, n, at) => [
     "bn_grad_rows",
     at.row(pdy, r0),
-    at.row(ph, r0),
+    at.row(px, r0),
+    pm,
     n,
     c,
     rows,

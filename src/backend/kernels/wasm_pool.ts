@@ -1,9 +1,12 @@
 /**
- * The max-pool gradient as one WASM kernel over byel's SIMD module (`wasm_simd/pool.c`), used
- * by `../max_pool.ts` on the WASM backend: `ByelMaxPoolGrad` `{x, dy}`,
- * `{size, stride, pad, firstWins}` → `[B, H, W, C]`, each output's gradient added to its
- * window's first maximum. It gives the bits of the plain-JS loop it replaces
- * (`maxPoolGradLoop`), in chunks of images on every thread.
+ * Max pooling as WASM kernels over byel's SIMD module (`wasm_simd/pool.c`), used by
+ * `../max_pool.ts` on the WASM backend, both in chunks of images on every thread:
+ * - `ByelMaxPoolGrad` `{x, dy}`, `{size, stride, pad, firstWins}` → `[B, H, W, C]`, each
+ *   output's gradient added to its window's first maximum. It gives the bits of the plain-JS
+ *   loop it replaces (`maxPoolGradLoop`).
+ * - `ByelMaxPool2x2` `{x}` → `[B, H / 2, W / 2, C]` (C a multiple of 4), the 2x2 stride-2 pool:
+ *   each window's first maximum (the value of the pixel the gradient goes to, NaN included),
+ *   for values without NaN the maximum, as tfjs's XNNPACK pool, which runs on one thread.
  *
  * @module
  */
@@ -54,9 +57,43 @@ function _maxPoolGrad({ inputs, backend, attrs }: KernelArgs): Info {
   return out;
 }
 
-/** Registers `ByelMaxPoolGrad` on the WASM backend. Idempotent. */
+function _maxPool2x2({ inputs, backend }: KernelArgs): Info {
+  const { x } = inputs as Record<string, Info>;
+  const [b, h, w, c] = x.shape, oh = Math.floor(h / 2), ow = Math.floor(w / 2);
+  const out = output(backend, [b, oh, ow, c]);
+  const px = ptr(backend, x), po = ptr(backend, out);
+  const img = 4 * h * w * c, oimg = 4 * oh * ow * c;
+  simdSplit(backend, b, (b0, n): SimdCall => [
+    "maxpool2",
+    px + b0 * img,
+    n,
+    h,
+    w,
+    c,
+    po + b0 * oimg,
+  ]);
+  return out;
+}
+
+/** Registers `ByelMaxPoolGrad` and `ByelMaxPool2x2` on the WASM backend. Idempotent. */
 export function registerWasmPool(): void {
-  registerOwnWasmKernels([["ByelMaxPoolGrad", _maxPoolGrad]]);
+  registerOwnWasmKernels([["ByelMaxPoolGrad", _maxPoolGrad], ["ByelMaxPool2x2", _maxPool2x2]]);
+}
+
+/** @returns whether `ByelMaxPool2x2` can run on `x` (float32, C a multiple of 4, active WASM) */
+export function wasmMaxPool2x2Available(x: Tensor4D): boolean {
+  return tf.getBackend() === "wasm" && x.dtype === "float32" && x.shape[3] % 4 === 0 &&
+    simdKernels(tf.backend()) !== null;
+}
+
+/**
+ * Runs `ByelMaxPool2x2` (see {@link wasmMaxPool2x2Available}).
+ *
+ * @param x `[B, H, W, C]`
+ * @returns `[B, floor(H / 2), floor(W / 2), C]`
+ */
+export function maxPool2x2Wasm(x: Tensor4D): Tensor4D {
+  return tf.engine().runKernel("ByelMaxPool2x2", { x }) as Tensor4D;
 }
 
 /** @returns whether `ByelMaxPoolGrad` can run on `x`, `dy` (float32, active WASM backend) */

@@ -106,13 +106,16 @@ Deno.test({
   fn: async () => {
     // Winograd F(4x4) and F(2x2) forward, transposed F(2x2) (few tiles), the Winograd and the
     // patch filter gradients (stride 1 and 2), BatchNorm statistics, normalisation, gradient,
-    // the transposed matrix products, both max-pool gradients, the augmentations' warp.
+    // the transposed matrix products, both max-pool gradients and the 2x2 pool, the
+    // augmentations' warp.
     const code = `import { selectBackend } from "${repoUrl("src/backend/select.ts")}";
       import { tf } from "${repoUrl("src/deps.ts")}";
       import { setWinograd } from "${repoUrl("src/backend/kernels/winograd.ts")}";
       import { setSimdParallel, simdThreads } from "${repoUrl("src/backend/kernels/wasm_simd.ts")}";
       import { batchNormTrain } from "${repoUrl("src/backend/batch_norm.ts")}";
-      import { maxPoolGrad, POOL_2X2, POOL_3X3S2 } from "${repoUrl("src/backend/max_pool.ts")}";
+      import { maxPool2x2, maxPoolGrad, POOL_2X2, POOL_3X3S2 } from "${
+      repoUrl("src/backend/max_pool.ts")
+    }";
       import { Adam } from "${repoUrl("src/train/optimizers.ts")}";
       import { moveToward } from "${repoUrl("src/train/average.ts")}";
       import { Params } from "${repoUrl("src/model/params.ts")}";
@@ -141,6 +144,7 @@ Deno.test({
         tf.matMul(r([128, 256], 23), r([512, 256], 24), false, true),
         tf.matMul(r([128, 512], 25), r([128, 256], 26), true, false),
         maxPoolGrad(r([9, 12, 12, 16], 19), r([9, 6, 6, 16], 20), POOL_2X2), // images in chunks
+        maxPool2x2(r([9, 12, 12, 16], 19)),
         maxPoolGrad(r([9, 12, 12, 16], 19), r([9, 6, 6, 16], 21), POOL_3X3S2),
         tf.image.transform( // the augmentations' warp
           tf.randomUniform([9, 20, 20, 3], 0, 1, "float32", 22),

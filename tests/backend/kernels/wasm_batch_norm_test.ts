@@ -3,7 +3,8 @@
  * contract, bit for bit: each block's sum, per channel, is the float32 chain of adds down the
  * block's rows in order from +0, whatever the channel count (groups of 16 channels held in
  * registers, 4-channel tails, passes of rows within a block). Emulated in JavaScript with
- * `Math.fround` after every operation, which is what one float32 SIMD lane does.
+ * `Math.fround` after every operation, which is what one float32 SIMD lane does. The gradient's
+ * sums take x̂ recomputed from x as the forward computes it.
  */
 import assert from "node:assert/strict";
 import { PLAIN } from "../../../src/backend/kernels/wasm_simd/module.ts";
@@ -75,21 +76,24 @@ Deno.test("BatchNorm gradient block sums (bn_grad_blocks) are the in-order float
   for (const c of [4, 16, 32, 36]) {
     const rows = 300;
     const { k, alloc } = kernels();
-    const dys = values(rows * c, 2), xh = values(rows * c, 3);
+    const dys = values(rows * c, 2), xs = values(rows * c, 3);
+    const mean = values(c, 5), invStd = values(c, 6).map((v) => f(1 / (1 + Math.abs(v))));
     // The relu's output: zero for about half of the entries, which then pass no gradient.
     const outs = values(rows * c, 4).map((v) => (v > 0 ? v : 0));
-    const [dy, xhat, out] = [dys, xh, outs].map((v) => alloc(v));
+    const [dy, x, m, is, out] = [dys, xs, mean, invStd, outs].map((v) => alloc(v));
     const blocks = Math.ceil(rows / BN_BLOCK);
     const db = alloc(blocks * c), dg = alloc(blocks * c);
     for (const relu of [false, true]) {
-      k.bn_grad_blocks(dy.at, xhat.at, rows, c, db.at, dg.at, relu ? out.at : 0);
+      k.bn_grad_blocks(dy.at, x.at, m.at, is.at, rows, c, db.at, dg.at, relu ? out.at : 0);
       const g = (r: number, ch: number) => {
         const i = r * c + ch;
         return relu ? f(dys[i] * (outs[i] > 0 ? 1 : 0)) : dys[i];
       };
+      // x̂ recomputed as the forward has it: (x - mean) · invStd.
+      const xHat = (r: number, ch: number) => f(f(xs[r * c + ch] - mean[ch]) * invStd[ch]);
       const what = `C ${c}${relu ? ", relu" : ""}`;
       assert.deepEqual(db.get(), blockSums(rows, c, g), `dbeta sums, ${what}`);
-      const gx = (r: number, ch: number) => f(g(r, ch) * xh[r * c + ch]);
+      const gx = (r: number, ch: number) => f(g(r, ch) * xHat(r, ch));
       assert.deepEqual(dg.get(), blockSums(rows, c, gx), `dgamma sums, ${what}`);
     }
   }

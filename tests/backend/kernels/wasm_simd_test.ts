@@ -64,6 +64,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "gemm_abt",
         "gemm_atb",
         "lerp_update",
+        "maxpool2",
         "maxpool_grad",
         "patch_filter_grad",
         "sum_parts",

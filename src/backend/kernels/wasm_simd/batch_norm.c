@@ -87,12 +87,23 @@ static inline __attribute__((always_inline)) V bn_dy(const float *dy, const floa
   return MUL(LD(dy + i), step);
 }
 
-/* One step of bn_grad_blocks: dy as bn_dy takes it into b, dy * xhat into g, at offset i. */
-#define BN_GRAD_STEP(b, g, i)                                                               \
+/*
+ * xhat = (x - mean) invstd at row offset `row`, channels c .. c + 3: bn_norm_rows's value, the
+ * same bits, recomputed by the gradient from x instead of saved (a third less memory traffic
+ * in the forward, and no xhat tensor the size of x).
+ */
+static inline __attribute__((always_inline)) V bn_xhat(const float *x, const float *mean,
+                                                       const float *invstd, long row, int c) {
+  return MUL(SUB(LD(x + row + c), LD(mean + c)), LD(invstd + c));
+}
+
+/* One step of bn_grad_blocks: dy as bn_dy takes it into b, dy * xhat into g, at row offset
+ * `row`, channels c .. c + 3. */
+#define BN_GRAD_STEP(b, g, row, c)                                                          \
   do {                                                                                      \
-    const V _dy = bn_dy(dy, out, i);                                                        \
+    const V _dy = bn_dy(dy, out, (row) + (c));                                              \
     b = ADD(b, _dy);                                                                        \
-    g = ADD(g, MUL(_dy, LD(xhat + (i))));                                                   \
+    g = ADD(g, MUL(_dy, bn_xhat(x, mean, invstd, row, c)));                                 \
   } while (0)
 
 /*
@@ -106,17 +117,17 @@ static inline __attribute__((always_inline)) V bn_dy(const float *dy, const floa
  * `out` is 0 or not for a whole call, so bn_dy's test is a constant once inlined.
  */
 static inline __attribute__((always_inline)) void bn_grad_block(
-    const float *dy, const float *xhat, int r0, int r1, int C, float *db, float *dg,
-    const float *out) {
+    const float *dy, const float *x, const float *mean, const float *invstd, int r0, int r1,
+    int C, float *db, float *dg, const float *out) {
   const long e0 = (long)r0 * C, e1 = (long)r1 * C;
   if (C == 16) {
     V b0 = wasm_f32x4_splat(0.0f), b1 = b0, b2 = b0, b3 = b0;
     V g0 = b0, g1 = b0, g2 = b0, g3 = b0;
-    for (long i = e0; i < e1; i += 16) {
-      BN_GRAD_STEP(b0, g0, i);
-      BN_GRAD_STEP(b1, g1, i + 4);
-      BN_GRAD_STEP(b2, g2, i + 8);
-      BN_GRAD_STEP(b3, g3, i + 12);
+    for (long row = e0; row < e1; row += 16) {
+      BN_GRAD_STEP(b0, g0, row, 0);
+      BN_GRAD_STEP(b1, g1, row, 4);
+      BN_GRAD_STEP(b2, g2, row, 8);
+      BN_GRAD_STEP(b3, g3, row, 12);
     }
     ST(db, b0); ST(db + 4, b1); ST(db + 8, b2); ST(db + 12, b3);
     ST(dg, g0); ST(dg + 4, g1); ST(dg + 8, g2); ST(dg + 12, g3);
@@ -130,21 +141,24 @@ static inline __attribute__((always_inline)) void bn_grad_block(
     for (int c = 0; c < C; c += 4) {
       const V g = bn_dy(dy, out, row + c);
       ST(db + c, ADD(LD(db + c), g));
-      ST(dg + c, ADD(LD(dg + c), MUL(g, LD(xhat + row + c))));
+      ST(dg + c, ADD(LD(dg + c), MUL(g, bn_xhat(x, mean, invstd, row, c))));
     }
   }
 }
 
-/* Block sums of dy (into db) and of dy * xhat (into dg), in one pass; out: see bn_dy (or 0). */
+/*
+ * Block sums of dy (into db) and of dy * xhat (into dg), in one pass, xhat from x, mean and
+ * invstd (bn_xhat); out: see bn_dy (or 0).
+ */
 EXPORT("bn_grad_blocks")
-void bn_grad_blocks(const float *dy, const float *xhat, int rows, int C, float *db,
-                    float *dg, const float *out) {
+void bn_grad_blocks(const float *dy, const float *x, const float *mean, const float *invstd,
+                    int rows, int C, float *db, float *dg, const float *out) {
   for (int r0 = 0, ob = 0; r0 < rows; r0 += BN_BLOCK, ob += C) {
     const int r1 = r0 + BN_BLOCK < rows ? r0 + BN_BLOCK : rows;
     if (out) {
-      bn_grad_block(dy, xhat, r0, r1, C, db + ob, dg + ob, out);
+      bn_grad_block(dy, x, mean, invstd, r0, r1, C, db + ob, dg + ob, out);
     } else {
-      bn_grad_block(dy, xhat, r0, r1, C, db + ob, dg + ob, 0);
+      bn_grad_block(dy, x, mean, invstd, r0, r1, C, db + ob, dg + ob, 0);
     }
   }
 }
@@ -169,18 +183,17 @@ void bn_invstd(const float *var, int C, float eps, float *invstd) {
 }
 
 /*
- * xhat = (x - mean) invstd; y = gamma xhat + beta, over rows of [rows, C]; with relu, y is
- * max(0, y) as XNNPACK's clamp (tfjs's Relu) takes it, pmax(0, y).
+ * y = gamma xhat + beta, xhat = (x - mean) invstd (bn_xhat), over rows of [rows, C]; with
+ * relu, y is max(0, y) as XNNPACK's clamp (tfjs's Relu) takes it, pmax(0, y).
  */
 EXPORT("bn_norm_rows")
 void bn_norm_rows(const float *x, int rows, int C, const float *mean, const float *invstd,
-                  const float *gamma, const float *beta, float *y, float *xhat, int relu) {
+                  const float *gamma, const float *beta, float *y, int relu) {
   const V zero = wasm_f32x4_splat(0.0f);
   for (int r = 0; r < rows; r++) {
     const long row = (long)r * C;
     for (int c = 0; c < C; c += 4) {
-      const V xh = MUL(SUB(LD(x + row + c), LD(mean + c)), LD(invstd + c));
-      ST(xhat + row + c, xh);
+      const V xh = bn_xhat(x, mean, invstd, row, c);
       const V v = ADD(MUL(xh, LD(gamma + c)), LD(beta + c));
       ST(y + row + c, relu ? wasm_f32x4_pmax(zero, v) : v);
     }
@@ -190,11 +203,11 @@ void bn_norm_rows(const float *x, int rows, int C, const float *mean, const floa
 /*
  * The closed-form gradient over rows of [rows, C], given dbeta = sum dy and dgamma =
  * sum dy xhat over all m rows of the batch: dx = (gamma invstd / m) (m dy - dbeta - xhat dgamma),
- * dy as bn_dy takes it.
+ * dy as bn_dy takes it, xhat from x (bn_xhat).
  */
 EXPORT("bn_grad_rows")
-void bn_grad_rows(const float *dy, const float *xhat, int rows, int C, int m_rows,
-                  const float *gamma, const float *invstd, const float *dbeta,
+void bn_grad_rows(const float *dy, const float *x, const float *mean, int rows, int C,
+                  int m_rows, const float *gamma, const float *invstd, const float *dbeta,
                   const float *dgamma, float *dx, const float *out) {
   const V m = wasm_f32x4_splat((float)m_rows), invm = wasm_f32x4_splat(1.0f / (float)m_rows);
   for (int r = 0; r < rows; r++) {
@@ -202,7 +215,7 @@ void bn_grad_rows(const float *dy, const float *xhat, int rows, int C, int m_row
     for (int c = 0; c < C; c += 4) {
       const V scale = MUL(MUL(LD(gamma + c), LD(invstd + c)), invm);
       const V inner = SUB(SUB(MUL(bn_dy(dy, out, row + c), m), LD(dbeta + c)),
-                          MUL(LD(xhat + row + c), LD(dgamma + c)));
+                          MUL(bn_xhat(x, mean, invstd, row, c), LD(dgamma + c)));
       ST(dx + row + c, MUL(inner, scale));
     }
   }
