@@ -17,7 +17,8 @@ export interface ForwardContext {
   train: boolean;
   /**
    * When set (training only), BatchNorm layers push their batch statistics here (kept tensors)
-   * for {@link applyBnUpdates} to fold into the running averages after the step.
+   * for `applyBnUpdates` (`src/train/average.ts`) to fold into the running averages after the
+   * step.
    */
   bnUpdates?: BnUpdate[];
 }
@@ -184,25 +185,6 @@ export function instanceNorm(p: Params, name: string, x: Tensor4D): Tensor4D {
     const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, BN_EPS)));
     return tf.add(tf.mul(y, p.get(`${name}.gamma`)), p.get(`${name}.beta`)) as Tensor4D;
   });
-}
-
-/**
- * Folds batch statistics into the running averages (PyTorch momentum 0.1) and disposes them.
- *
- * @param p record @param updates from a training forward pass
- */
-export function applyBnUpdates(p: Params, updates: BnUpdate[]): void {
-  for (const u of updates) {
-    const m = p.get(`${u.name}.mean`);
-    const v = p.get(`${u.name}.var`);
-    tf.tidy(() => {
-      m.assign(tf.add(tf.mul(m, 1 - BN_MOMENTUM), tf.mul(u.mean, BN_MOMENTUM)));
-      v.assign(tf.add(tf.mul(v, 1 - BN_MOMENTUM), tf.mul(u.variance, BN_MOMENTUM)));
-    });
-    u.mean.dispose();
-    u.variance.dispose();
-  }
-  updates.length = 0;
 }
 
 /**

@@ -10,11 +10,13 @@
  *
  * Averaging weights along one run is a cheap stand-in for an ensemble of the models it passes
  * through (SWA, SWAD); it does not change the run itself: the steps, their random draws and
- * the last weights are the same with it as without.
+ * the last weights are the same with it as without. BatchNorm's running statistics are moving
+ * averages too: {@link applyBnUpdates} folds each step's batch statistics into them.
  *
  * @module
  */
 import { tf } from "../deps.ts";
+import { BN_MOMENTUM, type BnUpdate } from "../model/layers.ts";
 import { Params } from "../model/params.ts";
 import type { Tensor, Variable } from "../tensors.ts";
 import { wasmOptimAvailable } from "../backend/kernels/wasm_optim.ts";
@@ -65,4 +67,23 @@ export function moveToward(a: Variable, b: Tensor, decay: number): void {
  */
 export function updateAverage(avg: Params, p: Params, decay: number): void {
   for (const [name, a] of avg.vars) moveToward(a, p.get(name), decay);
+}
+
+/**
+ * Folds batch statistics into BatchNorm's running averages (PyTorch momentum 0.1,
+ * `r = 0.9 r + 0.1 s`) by {@link moveToward}, one kernel per statistic on WASM, and disposes
+ * them. The same float32 operations as `tf.add(tf.mul(r, 0.9), tf.mul(s, 0.1))`, whose three
+ * kernels and two scalar uploads per statistic cost 0.7 ms against 0.14 for the 24 of a quick
+ * BYEL view (side by side).
+ *
+ * @param p record @param updates from a training forward pass (emptied)
+ */
+export function applyBnUpdates(p: Params, updates: BnUpdate[]): void {
+  for (const u of updates) {
+    moveToward(p.get(`${u.name}.mean`), u.mean, 1 - BN_MOMENTUM);
+    moveToward(p.get(`${u.name}.var`), u.variance, 1 - BN_MOMENTUM);
+    u.mean.dispose();
+    u.variance.dispose();
+  }
+  updates.length = 0;
 }

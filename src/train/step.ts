@@ -16,10 +16,11 @@ import type { AugmentConfig, Config } from "../config.ts";
 import type { Batch, Dataset } from "../data/dataset.ts";
 import { augmentBatch, drawAugmentParams } from "../data/augment.ts";
 import { UserError } from "../errors.ts";
-import { applyBnUpdates, type ForwardContext } from "../model/layers.ts";
+import type { ForwardContext } from "../model/layers.ts";
 import { classifierForward, NET } from "../model/networks.ts";
 import type { Params } from "../model/params.ts";
 import { Rng, STREAM } from "../rng.ts";
+import { applyBnUpdates } from "./average.ts";
 import {
   crossEntropy,
   emaDecayAt,
