@@ -5,8 +5,8 @@
  * far larger than between the two settings of one run, so this is the measure of a change.
  *
  *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|fg-staged|
- *        staged43|broadcast-tfjs|matmul-xnnpack|pool-tfjs|wino32|wino32-filter|fg-tiles8|
- *        fg-tiles2]
+ *        staged43|broadcast-tfjs|matmul-xnnpack|pool-tfjs|narrow-tfjs|wino32|wino32-filter|
+ *        fg-tiles8|fg-tiles2]
  *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4] [--serial]
  *
  * Switches (`a` is the default setting, `b` the alternative):
@@ -32,6 +32,8 @@
  *   the same bits.
  * - `pool-tfjs`: the 2x2 max pool's forward by byel's kernel on every thread (a) or by tfjs's
  *   XNNPACK pool (b, `setOwnMaxPool(false)`); the same bits (values without NaN).
+ * - `narrow-tfjs`: the RGB stem's convolution by byel's direct kernel on every thread (a) or
+ *   by tfjs's XNNPACK igemm (b, `setOwnNarrowConv(false)`); the same bits.
  * - `wino32`, `wino32-filter`: Winograd from 16 channels (a, the default) or from 32 (b, the
  *   default until the 16-channel layers' transforms paid) for the convolution, its input
  *   gradient and its filter gradient, or with `-filter` for the filter gradient only (the
@@ -57,6 +59,7 @@ import { setOwnMaxPool, setOwnMaxPoolGrad } from "../src/backend/max_pool.ts";
 import { setOwnWarp } from "../src/backend/kernels/wasm_augment.ts";
 import { setOwnBroadcast } from "../src/backend/kernels/wasm_binary.ts";
 import { setOwnMatMul } from "../src/backend/kernels/wasm_matmul.ts";
+import { setOwnNarrowConv } from "../src/backend/kernels/wasm_conv_narrow.ts";
 import { setSimdParallel } from "../src/backend/kernels/wasm_simd.ts";
 import {
   setWinogradChunkedFilterGrad,
@@ -80,6 +83,7 @@ const SWITCHES: Record<string, { a: string; b: string; set: (b: boolean) => void
   "broadcast-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnBroadcast(!b) },
   "matmul-xnnpack": { a: "gemm_ab", b: "xnnpack", set: (b) => setOwnMatMul(!b) },
   "pool-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnMaxPool(!b) },
+  "narrow-tfjs": { a: "byel", b: "tfjs", set: (b) => setOwnNarrowConv(!b) },
   wino32: {
     a: "floor16",
     b: "floor32",

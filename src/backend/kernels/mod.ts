@@ -6,7 +6,8 @@
  * - WASM `Conv2DBackpropFilter` (missing) and `Conv2DBackpropInput` (scalar loop): see
  *   `wasm_conv_grads.ts`.
  * - WASM 3x3 stride-1 convolutions (forward, and the input gradient, which is one): Winograd
- *   F(2x2, 3x3), see `winograd.ts`.
+ *   F(2x2, 3x3) and F(4x4, 3x3), see `winograd.ts`; convolutions of images with few channels
+ *   (the RGB stem) computed directly, `wasm_conv_narrow.ts`.
  * - WASM `BatchMatMul` with a transposed operand (scalar loop in tfjs): `wasm_matmul.ts`.
  * - WASM `Identity` (`tf.clone`, and every tensor a custom gradient saves) copies its input:
  *   `wasm_identity.ts` shares it, as the CPU backend does.

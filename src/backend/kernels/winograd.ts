@@ -38,6 +38,7 @@ import {
 } from "./wasm_simd.ts";
 import { interposeWasmKernel, type KernelArgs, tfjsWasmKernel } from "./interpose.ts";
 import { FRESH_MAX_USES, gemmAbMany, keepsXnnpack } from "./wasm_matmul.ts";
+import { narrowConv2d, narrowConvEligible } from "./wasm_conv_narrow.ts";
 
 type DataId = object;
 
@@ -772,7 +773,10 @@ function _stagedFilterGrad(
   free(be, [...v, ...z]);
 }
 
-/** Runs a (fused) conv through Winograd if it qualifies; null means "use tfjs's kernel". */
+/**
+ * Runs a (fused) conv through Winograd, or directly where it has few input channels
+ * (`wasm_conv_narrow.ts`), if it qualifies; null means "use tfjs's kernel".
+ */
 function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
   const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, Info>;
   const attrs = args.attrs as unknown as {
@@ -788,21 +792,21 @@ function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
     return null;
   }
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== filter.shape[3])) return null;
+  if ((attrs.dataFormat ?? "NHWC") !== "NHWC" || x.shape[3] !== filter.shape[2]) return null;
   const pair = (v: number | [number, number]) =>
     (typeof v === "number" ? [v, v] : v) as [
       number,
       number,
     ];
   const strides = pair(attrs.strides), dilations = pair(attrs.dilations ?? 1);
-  if (
-    !winogradEligible({
-      xShape: x.shape,
-      filterShape: filter.shape,
-      strides,
-      dilations,
-      dataFormat: attrs.dataFormat ?? "NHWC",
-    }) || x.shape[3] !== filter.shape[2]
-  ) return null;
+  const wino = winogradEligible({
+    xShape: x.shape,
+    filterShape: filter.shape,
+    strides,
+    dilations,
+    dataFormat: "NHWC",
+  });
+  if (!wino && !narrowConvEligible(args.backend, x, filter, dilations)) return null;
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],
@@ -812,19 +816,22 @@ function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
     attrs.dimRoundingMode,
   );
   if (info.outHeight <= 0 || info.outWidth <= 0) return null;
-  return winogradConv2d(args.backend, x, filter, {
+  const g = {
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
     outHeight: info.outHeight,
     outWidth: info.outWidth,
     bias: fused ? bias : undefined,
     relu: fused && attrs.activation === "relu",
-  });
+  };
+  return wino
+    ? winogradConv2d(args.backend, x, filter, g)
+    : narrowConv2d(args.backend, x, filter, { ...g, strides });
 }
 
 /**
- * Puts Winograd in front of tfjs's WASM `Conv2D` and `FusedConv2D` (tfjs's own kernels keep
- * every case Winograd does not take). Idempotent.
+ * Puts Winograd and the narrow direct convolution in front of tfjs's WASM `Conv2D` and
+ * `FusedConv2D` (tfjs's own kernels keep every case neither takes). Idempotent.
  */
 export function registerWinograd(): void {
   interposeWasmKernel("Conv2D", "winograd", (args) => _tryWinograd(args, false));

@@ -104,10 +104,10 @@ Deno.test({
   name: "on threaded WASM every split kernel gives the same bits with its threads on and off",
   ignore: (navigator.hardwareConcurrency ?? 1) < 2,
   fn: async () => {
-    // Winograd F(4x4) and F(2x2) forward, transposed F(2x2) (few tiles), the Winograd and the
-    // patch filter gradients (stride 1 and 2), BatchNorm statistics, normalisation, gradient,
-    // the transposed matrix products, both max-pool gradients and the 2x2 pool, the
-    // augmentations' warp.
+    // Winograd F(4x4) and F(2x2) forward, transposed F(2x2) (few tiles), the RGB stem's direct
+    // convolution, the Winograd and the patch filter gradients (stride 1 and 2), BatchNorm
+    // statistics, normalisation, gradient, the transposed matrix products, both max-pool
+    // gradients and the 2x2 pool, the augmentations' warp.
     const code = `import { selectBackend } from "${repoUrl("src/backend/select.ts")}";
       import { tf } from "${repoUrl("src/deps.ts")}";
       import { setWinograd } from "${repoUrl("src/backend/kernels/winograd.ts")}";
@@ -134,6 +134,7 @@ Deno.test({
         tf.conv2d(x, f, 1, "same"), // F(4x4)
         tf.conv2d(r([8, 3, 3, 32], 6), f, 1, "same"), // F(2x2)
         tf.conv2d(r([2, 4, 4, 64], 3), r([3, 3, 64, 32], 4), 1, "same"), // transposed F(2x2)
+        tf.conv2d(r([4, 12, 10, 3], 27), r([3, 3, 3, 16], 28), 1, "same"), // the RGB stem's
         ...grads(x, f, 1), // Winograd filter gradient
         ...grads(x16, r([3, 3, 16, 16], 7), 1), // patch filter gradient, 16 channels
         ...grads(x16, r([3, 3, 16, 32], 8), 2), // stride 2

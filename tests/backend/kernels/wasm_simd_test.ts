@@ -60,6 +60,7 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "bn_norm_rows",
         "bn_sqdev_blocks",
         "bn_sum_blocks",
+        "conv_narrow",
         "gemm_ab",
         "gemm_abt",
         "gemm_atb",

@@ -82,6 +82,120 @@ void patch_filter_grad(const float *x, int B, int H, int W, int C, int KH, int K
 }
 
 /*
+ * A convolution with few input channels (the RGB stem) computed directly: y[b, oh, ow, k] =
+ * bias[k] (0: +0) plus the products x * w over the taps in the filter's order (row i, column j,
+ * channel c), then pmax(0, .) with relu: the order and clamp of XNNPACK's igemm, which tfjs's
+ * Conv2D runs. Taps outside the image are skipped where XNNPACK adds the products of zeros,
+ * which leave any sum that is not -0 unchanged (NaN or infinite weights aside). x [B, H, W, C],
+ * w [KH, KW, C, K] (HWIO), y [B, OH, OW, K]; the output rows (b, oh) from r0 to r1, so threads
+ * can split them. K a multiple of 4.
+ */
+
+/* One output pixel (its filter window from row y0, column x0), every tap tested against the
+ * image's edges: K in blocks of 16 sums, then of 4. */
+static inline __attribute__((always_inline)) void narrow_pixel(
+    const float *xb, int H, int W, int C, const float *w, int KH, int KW, int K, int y0, int x0,
+    const float *bias, int relu, float *q) {
+  const V zero = wasm_f32x4_splat(0.0f);
+#define NARROW_TAPS(BODY)                                                                   \
+  for (int i = 0; i < KH; i++) {                                                            \
+    const int yy = y0 + i;                                                                  \
+    if (yy < 0 || yy >= H) continue;                                                        \
+    for (int j = 0; j < KW; j++) {                                                          \
+      const int xx = x0 + j;                                                                \
+      if (xx < 0 || xx >= W) continue;                                                      \
+      const float *px = xb + ((long)yy * W + xx) * C;                                       \
+      const float *pw = w + (long)(i * KW + j) * C * K + k;                                 \
+      for (int c = 0; c < C; c++, pw += K) {                                                \
+        const V xv = wasm_v128_load32_splat(px + c);                                        \
+        BODY                                                                                \
+      }                                                                                     \
+    }                                                                                       \
+  }
+  int k = 0;
+  for (; k + 16 <= K; k += 16) {
+    V s0 = bias ? LD(bias + k) : zero, s1 = bias ? LD(bias + k + 4) : zero;
+    V s2 = bias ? LD(bias + k + 8) : zero, s3 = bias ? LD(bias + k + 12) : zero;
+    NARROW_TAPS(s0 = ADD(s0, MUL(xv, LD(pw))); s1 = ADD(s1, MUL(xv, LD(pw + 4)));
+                s2 = ADD(s2, MUL(xv, LD(pw + 8))); s3 = ADD(s3, MUL(xv, LD(pw + 12)));)
+    if (relu) {
+      s0 = wasm_f32x4_pmax(zero, s0), s1 = wasm_f32x4_pmax(zero, s1);
+      s2 = wasm_f32x4_pmax(zero, s2), s3 = wasm_f32x4_pmax(zero, s3);
+    }
+    ST(q + k, s0); ST(q + k + 4, s1); ST(q + k + 8, s2); ST(q + k + 12, s3);
+  }
+  for (; k < K; k += 4) {
+    V s = bias ? LD(bias + k) : zero;
+    NARROW_TAPS(s = ADD(s, MUL(xv, LD(pw)));)
+    ST(q + k, relu ? wasm_f32x4_pmax(zero, s) : s);
+  }
+#undef NARROW_TAPS
+}
+
+/* Two neighbouring output pixels with every tap inside the image, K in blocks of 16: each
+ * filter row's KW * C taps are contiguous in x (rows rs floats apart, the second pixel `step`
+ * floats on), and each weight vector loaded serves both pixels. */
+static inline __attribute__((always_inline)) void narrow_pair(const float *px, const float *w,
+                                                              int KH, int run, int rs, int K,
+                                                              int step, const float *bias,
+                                                              int relu, float *q) {
+  const V zero = wasm_f32x4_splat(0.0f);
+  for (int k = 0; k < K; k += 16) {
+    V a0 = bias ? LD(bias + k) : zero, a1 = bias ? LD(bias + k + 4) : zero;
+    V a2 = bias ? LD(bias + k + 8) : zero, a3 = bias ? LD(bias + k + 12) : zero;
+    V b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    const float *pr = px;
+    for (int i = 0; i < KH; i++, pr += rs) {
+      const float *pw = w + (long)i * run * K + k;
+      for (int t = 0; t < run; t++, pw += K) {
+        const V u = wasm_v128_load32_splat(pr + t), v = wasm_v128_load32_splat(pr + step + t);
+        const V w0 = LD(pw), w1 = LD(pw + 4), w2 = LD(pw + 8), w3 = LD(pw + 12);
+        a0 = ADD(a0, MUL(u, w0)); a1 = ADD(a1, MUL(u, w1));
+        a2 = ADD(a2, MUL(u, w2)); a3 = ADD(a3, MUL(u, w3));
+        b0 = ADD(b0, MUL(v, w0)); b1 = ADD(b1, MUL(v, w1));
+        b2 = ADD(b2, MUL(v, w2)); b3 = ADD(b3, MUL(v, w3));
+      }
+    }
+    if (relu) {
+      a0 = wasm_f32x4_pmax(zero, a0), a1 = wasm_f32x4_pmax(zero, a1);
+      a2 = wasm_f32x4_pmax(zero, a2), a3 = wasm_f32x4_pmax(zero, a3);
+      b0 = wasm_f32x4_pmax(zero, b0), b1 = wasm_f32x4_pmax(zero, b1);
+      b2 = wasm_f32x4_pmax(zero, b2), b3 = wasm_f32x4_pmax(zero, b3);
+    }
+    float *o = q + k;
+    ST(o, a0); ST(o + 4, a1); ST(o + 8, a2); ST(o + 12, a3);
+    o += K;
+    ST(o, b0); ST(o + 4, b1); ST(o + 8, b2); ST(o + 12, b3);
+  }
+}
+
+EXPORT("conv_narrow")
+void conv_narrow(const float *x, int H, int W, int C, const float *w, int KH, int KW, int K,
+                 int sh, int sw, int pt, int pl, int OH, int OW, int r0, int r1,
+                 const float *bias, int relu, float *y) {
+  /* The output columns whose windows lie inside the image's width: lo .. hi - 1. */
+  const int lo = (pl + sw - 1) / sw, hi = W - KW + pl < 0 ? 0 : (W - KW + pl) / sw + 1;
+  for (int r = r0; r < r1; r++) {
+    const int b = r / OH, oh = r % OH, y0 = oh * sh - pt;
+    const float *xb = x + (long)b * H * W * C;
+    float *o = y + (long)r * OW * K;
+    int ow = 0;
+    if (y0 >= 0 && y0 + KH <= H && K % 16 == 0) {
+      for (; ow < lo && ow < OW; ow++) {
+        narrow_pixel(xb, H, W, C, w, KH, KW, K, y0, ow * sw - pl, bias, relu, o + (long)ow * K);
+      }
+      for (; ow + 1 < hi && ow + 1 < OW; ow += 2) {
+        const float *px = xb + ((long)y0 * W + ow * sw - pl) * C;
+        narrow_pair(px, w, KH, KW * C, W * C, K, sw * C, bias, relu, o + (long)ow * K);
+      }
+    }
+    for (; ow < OW; ow++) {
+      narrow_pixel(xb, H, W, C, w, KH, KW, K, y0, ow * sw - pl, bias, relu, o + (long)ow * K);
+    }
+  }
+}
+
+/*
  * dst[0..n) = the sum of the count parts at parts + p * stride (floats), added in order; n a
  * multiple of 4. Sums the partial filter gradients of patch_filter_grad's chunks.
  */
