@@ -3,7 +3,7 @@
  * ResNet stem's 3x3 stride-2 pool (padding 1, torchvision's).
  *
  * The forward pass is `tf.maxPool`, but for the 2x2 pool on WASM, byel's `ByelMaxPool2x2` on
- * every thread (the same values, NaN aside; [128,48,48,16] 1.5 ms against tfjs's 1.8).
+ * every thread (the same values, NaN aside; [128,48,48,16] 1.4 ms against tfjs's 2.0).
  * On WASM the gradient is byel's own:
  * tfjs-backend-wasm 4.22's MaxPoolGrad sends the gradient to the wrong elements when
  * channels > 2 (measured against the CPU backend), and routing it with device ops needs a 6-D

@@ -30,8 +30,8 @@ static inline int argmax_at(const float *xn, int w, int c, int ch, int ya, int y
  * with a the best so far) down its window in row-major order: the value of the pixel that
  * maxpool_grad's scan picks, NaN included (a NaN first pixel stays; a later NaN never wins), and
  * for values without NaN the maximum, as tfjs's XNNPACK pool. As fast as that pool on one
- * thread, and it splits across threads: [128,48,48,16] freshly written, 1.5 ms against 1.8 on 2
- * threads, [128,24,24,32] 0.35 against 0.46 (AMD EPYC, side by side in one run).
+ * thread, and it splits across threads: [128,48,48,16] freshly written, 1.4 ms against 2.0 on 2
+ * threads, [128,24,24,32] 0.39 against 0.49 (AMD EPYC, side by side in one run).
  */
 EXPORT("maxpool2")
 void maxpool2(const float *x, int images, int h, int w, int c, float *y) {
