@@ -1,13 +1,15 @@
 /**
  * The backend choice in a web page (the page served by `cli.ts serve`): WebGPU where the
  * browser has a hardware adapter, else WebAssembly (with SIMD where the browser has it; its
- * `.wasm` files from the server, never a CDN), else the CPU. Deno uses `selectBackend`, which
- * also runs threaded WASM and the WebGPU self-check.
+ * `.wasm` files from the server, never a CDN), else the CPU, with byel's kernels registered
+ * (on WASM they run on one thread). Deno uses `selectBackend`, which also runs threaded WASM and
+ * the WebGPU self-check.
  *
  * @module
  */
 import { tf, tfwasm } from "../deps.ts";
 import type { BackendName } from "./names.ts";
+import { registerKernels } from "./kernels/mod.ts";
 
 /** What {@link selectBrowserBackend} chose, and why it skipped the others. */
 export interface BrowserBackend {
@@ -27,6 +29,9 @@ export interface BrowserBackend {
 export async function selectBrowserBackend(
   opts: { wasmPath: string; prefer?: BackendName | "auto" },
 ): Promise<BrowserBackend> {
+  // byel's kernels (registering them needs no backend; each checks that it can run), as
+  // `selectBackend` does in Deno. Here they run on one thread: the page starts no workers.
+  registerKernels();
   const skipped: string[] = [];
   const gpu =
     (navigator as { gpu?: { requestAdapter(): Promise<{ isFallbackAdapter?: boolean } | null> } })

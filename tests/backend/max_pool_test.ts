@@ -19,6 +19,7 @@ import {
   type PoolWindow,
   setOwnMaxPool,
 } from "../../src/backend/max_pool.ts";
+import { registerWasmPool } from "../../src/backend/kernels/wasm_pool.ts";
 
 type Shape = [number, number, number, number];
 const SHAPES: Shape[] = [[2, 6, 6, 5], [1, 7, 5, 3], [9, 9, 7, 16], [3, 8, 8, 4], [2, 6, 10, 12]];
@@ -150,5 +151,23 @@ Deno.test("on wasm the 2x2 pool runs ByelMaxPool2x2: tfjs's values, and with NaN
   } finally {
     setOwnMaxPool(true);
   }
+  await selectBackend({ backend: "cpu" });
+});
+
+Deno.test("on wasm without byel's kernels registered (a page's bare tf.setBackend), the 2x2 pool is tfjs's", async () => {
+  await selectBackend({ backend: "wasm" });
+  const x = tf.tensor4d(input(2 * 6 * 6 * 8, false), [2, 6, 6, 8]);
+  const want = maxPool2x2(x);
+  tf.unregisterKernel("ByelMaxPool2x2", "wasm");
+  try {
+    const prof = await tf.profile(() => maxPool2x2(x));
+    assert.ok(!prof.kernelNames.includes("ByelMaxPool2x2"), `${prof.kernelNames}`);
+    assert.deepEqual((prof.result as tf.Tensor).dataSync(), want.dataSync());
+    tf.dispose(prof.result as tf.Tensor);
+  } finally {
+    registerWasmPool();
+  }
+  assert.ok(tf.getKernel("ByelMaxPool2x2", "wasm"));
+  tf.dispose([x, want]);
   await selectBackend({ backend: "cpu" });
 });

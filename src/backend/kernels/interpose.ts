@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from "../../deps.ts";
+import { simdKernels } from "./wasm_simd.ts";
 
 /** A kernel's arguments. */
 export type KernelArgs = {
@@ -62,4 +63,14 @@ export function registerOwnWasmKernels(kernels: readonly (readonly [string, unkn
     if (tf.getKernel(name, "wasm")) continue;
     tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: fn as tf.KernelFunc });
   }
+}
+
+/**
+ * @returns whether byel's own WASM kernel `name` can run now: the WASM backend active, the
+ * kernel registered (`registerKernels` has run: `selectBackend` does it, a bare
+ * `tf.setBackend("wasm")` does not) and byel's module instantiated on the backend's memory
+ */
+export function ownWasmKernelReady(name: string): boolean {
+  return tf.getBackend() === "wasm" && tf.getKernel(name, "wasm") !== undefined &&
+    simdKernels(tf.backend()) !== null;
 }

@@ -15,9 +15,14 @@
  *
  * @module
  */
-import { tf } from "../../deps.ts";
+import type { tf } from "../../deps.ts";
 import type { Tensor } from "../../tensors.ts";
-import { interposeWasmKernel, type KernelArgs, registerOwnWasmKernels } from "./interpose.ts";
+import {
+  interposeWasmKernel,
+  type KernelArgs,
+  ownWasmKernelReady,
+  registerOwnWasmKernels,
+} from "./interpose.ts";
 import { type Info, output, ptr, type SimdCall, simdKernels, simdSplit } from "./wasm_simd.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend };
@@ -97,6 +102,6 @@ export function registerWasmAugment(): void {
 /** @returns whether `ByelBlur3` can run on `x` (float32 RGB, at least 2x2, active WASM backend) */
 export function wasmBlurAvailable(x: Tensor): boolean {
   const [, h = 0, w = 0, c = 0] = x.shape;
-  return tf.getBackend() === "wasm" && x.dtype === "float32" && x.rank === 4 && c === 3 &&
-    h >= 2 && w >= 2 && simdKernels(tf.backend()) !== null;
+  return x.dtype === "float32" && x.rank === 4 && c === 3 && h >= 2 && w >= 2 &&
+    ownWasmKernelReady("ByelBlur3");
 }

@@ -33,7 +33,7 @@ import {
   simdSplit,
 } from "./wasm_simd.ts";
 import type { Tensor } from "../../tensors.ts";
-import { registerOwnWasmKernels } from "./interpose.ts";
+import { ownWasmKernelReady, registerOwnWasmKernels } from "./interpose.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
@@ -184,6 +184,6 @@ export function registerWasmBatchNorm(): void {
 
 /** @returns whether `batchNormTrain` of `x` can run on these kernels (active backend WASM) */
 export function wasmBatchNormAvailable(x: Tensor): boolean {
-  return tf.getBackend() === "wasm" && x.dtype === "float32" &&
-    x.shape[x.shape.length - 1] % 4 === 0 && simdKernels(tf.backend()) !== null;
+  return x.dtype === "float32" && x.shape[x.shape.length - 1] % 4 === 0 &&
+    ["ByelBnStats", "ByelBnNorm", "ByelBnGrad"].every(ownWasmKernelReady);
 }

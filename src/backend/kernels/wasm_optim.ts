@@ -16,16 +16,8 @@
  */
 import { tf } from "../../deps.ts";
 import type { Tensor } from "../../tensors.ts";
-import { registerOwnWasmKernels } from "./interpose.ts";
-import {
-  type Info,
-  output,
-  ptr,
-  type SimdCall,
-  simdKernels,
-  simdRun,
-  simdSplit,
-} from "./wasm_simd.ts";
+import { ownWasmKernelReady, registerOwnWasmKernels } from "./interpose.ts";
+import { type Info, output, ptr, type SimdCall, simdRun, simdSplit } from "./wasm_simd.ts";
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
@@ -94,5 +86,5 @@ export function registerWasmOptim(): void {
 
 /** @returns whether the fused updates can run on `t` (float32 on the active WASM backend) */
 export function wasmOptimAvailable(t: Tensor): boolean {
-  return tf.getBackend() === "wasm" && t.dtype === "float32" && simdKernels(tf.backend()) !== null;
+  return t.dtype === "float32" && ownWasmKernelReady("ByelAdam") && ownWasmKernelReady("ByelLerp");
 }

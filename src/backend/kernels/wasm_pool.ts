@@ -12,8 +12,8 @@
  */
 import { tf } from "../../deps.ts";
 import type { Tensor4D } from "../../tensors.ts";
-import { type KernelArgs, registerOwnWasmKernels } from "./interpose.ts";
-import { type Info, output, ptr, type SimdCall, simdKernels, simdSplit } from "./wasm_simd.ts";
+import { type KernelArgs, ownWasmKernelReady, registerOwnWasmKernels } from "./interpose.ts";
+import { type Info, output, ptr, type SimdCall, simdSplit } from "./wasm_simd.ts";
 
 /** A max pool's square window. */
 export interface PoolWindow {
@@ -82,8 +82,7 @@ export function registerWasmPool(): void {
 
 /** @returns whether `ByelMaxPool2x2` can run on `x` (float32, C a multiple of 4, active WASM) */
 export function wasmMaxPool2x2Available(x: Tensor4D): boolean {
-  return tf.getBackend() === "wasm" && x.dtype === "float32" && x.shape[3] % 4 === 0 &&
-    simdKernels(tf.backend()) !== null;
+  return x.dtype === "float32" && x.shape[3] % 4 === 0 && ownWasmKernelReady("ByelMaxPool2x2");
 }
 
 /**
@@ -98,8 +97,7 @@ export function maxPool2x2Wasm(x: Tensor4D): Tensor4D {
 
 /** @returns whether `ByelMaxPoolGrad` can run on `x`, `dy` (float32, active WASM backend) */
 export function wasmPoolAvailable(x: Tensor4D, dy: Tensor4D): boolean {
-  return tf.getBackend() === "wasm" && x.dtype === "float32" && dy.dtype === "float32" &&
-    simdKernels(tf.backend()) !== null;
+  return x.dtype === "float32" && dy.dtype === "float32" && ownWasmKernelReady("ByelMaxPoolGrad");
 }
 
 /**
