@@ -762,14 +762,18 @@ function _stagedFilterGrad(
     tw,
     ...z0.map((p) => p + 4 * n0 * perImage * k),
   ]);
-  // The 16 products are independent: one call each, on every thread.
-  simdRun(
-    be,
-    v.map((
-      vi,
-      i,
-    ): SimdCall => ["gemm_atb", ptr(be, vi), ptr(be, z[i]), at.duAt(i), tiles, c, k, c]),
-  );
+  // The 16 products are independent: one call each, on every thread (A's row stride C).
+  const product = (vi: Info, i: number): SimdCall => [
+    "gemm_atb",
+    ptr(be, vi),
+    ptr(be, z[i]),
+    at.duAt(i),
+    tiles,
+    c,
+    k,
+    c,
+  ];
+  simdRun(be, v.map(product));
   free(be, [...v, ...z]);
 }
 

@@ -111,7 +111,8 @@ static inline __attribute__((always_inline)) V bn_xhat(const float *x, const flo
  * row by row, adding into db and dg, or with 16 channels, in 8 sums held in registers down the
  * rows and stored once (the same chains of adds, and so the same bits). At 16 channels the sums'
  * load and store per row bound the first form: [128,48,48,16] with the relu's step 1.4 ms
- * against 1.9 on one thread, 0.8 against 1.4 without (AMD EPYC, side by side in one run). From
+ * against 1.9 on one thread, 0.8 against 1.4 without (AMD EPYC, side by side in one run, with
+ * xhat still read from memory; recomputing it later cost 0-10% at any width). From
  * 32 channels the first form, reading three inputs in order, is the faster: groups of channels
  * down the rows as in BN_BLOCKS took 1.3 ms against 0.9 at [128,24,24,32] with the step.
  * `out` is 0 or not for a whole call, so bn_dy's test is a constant once inlined.
