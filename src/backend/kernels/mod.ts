@@ -16,8 +16,7 @@
  * - The augmentations' blur (eight scalar-loop slices in tfjs) and warp (`Transform`, a scalar
  *   loop on one thread in tfjs-wasm): one threaded kernel each on WASM (`wasm_augment.ts`).
  * - WASM max-pool gradients (tfjs's MaxPoolGrad routes to the wrong elements when channels > 2)
- *   and the 2x2 pool's forward on every thread (XNNPACK's runs on one): `wasm_pool.ts`, used by
- *   `../max_pool.ts`.
+ *   and the 2x2 pool's forward on every thread: `wasm_pool.ts`, used by `../max_pool.ts`.
  * - WASM broadcast `Add`, `Sub`, `Multiply`, `RealDiv` (a scalar loop computing every
  *   element's broadcast index in tfjs-wasm): `wasm_binary.ts`.
  * - CPU `Transform` (tf.image.transform, the augmentations' warp) for batches: `cpu_transform.ts`.

@@ -6,7 +6,7 @@
  *   loop it replaces (`maxPoolGradLoop`).
  * - `ByelMaxPool2x2` `{x}` → `[B, H / 2, W / 2, C]` (C a multiple of 4), the 2x2 stride-2 pool:
  *   each window's first maximum (the value of the pixel the gradient goes to, NaN included),
- *   for values without NaN the maximum, as tfjs's XNNPACK pool, which runs on one thread.
+ *   for values without NaN the maximum, as tfjs's XNNPACK pool.
  *
  * @module
  */
