@@ -3,16 +3,15 @@
  * ResNet stem's 3x3 stride-2 pool (padding 1, torchvision's).
  *
  * The forward pass is `tf.maxPool`, but for the 2x2 pool on WASM, byel's `ByelMaxPool2x2` on
- * every thread (the same values, NaN aside; [128,48,48,16] 1.4 ms against tfjs's 2.0).
- * On WASM the gradient is byel's own:
- * tfjs-backend-wasm 4.22's MaxPoolGrad sends the gradient to the wrong elements when
- * channels > 2 (measured against the CPU backend), and routing it with device ops needs a 6-D
- * Tile that WASM runs ~60x slower. Each output's gradient goes to the first maximum of its
- * window (row-major), as tfjs's CPU kernel does, summed in the order of the outputs where
- * windows overlap. It runs as `ByelMaxPoolGrad` of byel's SIMD module
+ * every thread (the same values, NaN aside; [128,48,48,16] 1.4 ms against tfjs's 2.0). On WASM
+ * the gradient is byel's own: tfjs-backend-wasm 4.22's MaxPoolGrad sends the gradient to the
+ * wrong elements when channels > 2 (measured against the CPU backend), and routing it with
+ * device ops needs a 6-D Tile that WASM runs ~60x slower. Each output's gradient goes to the
+ * first maximum of its window (row-major), as tfjs's CPU kernel does, summed in the order of the
+ * outputs where windows overlap. It runs as `ByelMaxPoolGrad` of byel's SIMD module
  * (`kernels/wasm_pool.ts`), on every thread; {@link maxPoolGradLoop}, the plain-JS loop that
- * preceded it (82 ms of a 584 ms quick supervised step, side by side), gives the same bits and stays
- * as the fallback and as the kernel's reference in the tests.
+ * preceded it (82 ms of a 584 ms quick supervised step, side by side), gives the same bits and
+ * stays as the fallback and as the kernel's reference in the tests.
  *
  * @module
  */

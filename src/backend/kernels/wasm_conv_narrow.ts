@@ -3,11 +3,10 @@
  * byel's `conv_narrow` (`wasm_simd/gemm.c`) on every thread, with its bias and relu when fused.
  * tfjs's `Conv2D` runs it through XNNPACK's igemm. `conv_narrow` takes pairs of output pixels
  * whose windows lie inside the image, each filter row's taps one contiguous run, each weight
- * vector serving both: the
- * quick preset's stem, `[128, 48, 48, 3] * [3, 3, 3, 16]`, 5.4 ms against XNNPACK's 7.2 on 2
- * threads, fused with bias and relu 5.6 against 7.5 (AMD EPYC, side by side in one run). It
- * adds the products in XNNPACK's order and clamps as it does, so the results have its bits (NaN
- * and infinite weights aside, see the C source).
+ * vector serving both: the quick preset's stem, `[128, 48, 48, 3] * [3, 3, 3, 16]`, 5.4 ms
+ * against XNNPACK's 7.2 on 2 threads, fused with bias and relu 5.6 against 7.5 (AMD EPYC, side
+ * by side in one run). It adds the products in XNNPACK's order and clamps as it does, so the
+ * results have its bits (NaN and infinite weights aside, see the C source).
  *
  * @module
  */

@@ -108,14 +108,13 @@ Deno.test({
     // convolution, the Winograd and the patch filter gradients (stride 1 and 2), BatchNorm
     // statistics, normalisation, gradient, the transposed matrix products, both max-pool
     // gradients and the 2x2 pool, the augmentations' warp.
+    const pools = repoUrl("src/backend/max_pool.ts");
     const code = `import { selectBackend } from "${repoUrl("src/backend/select.ts")}";
       import { tf } from "${repoUrl("src/deps.ts")}";
       import { setWinograd } from "${repoUrl("src/backend/kernels/winograd.ts")}";
       import { setSimdParallel, simdThreads } from "${repoUrl("src/backend/kernels/wasm_simd.ts")}";
       import { batchNormTrain } from "${repoUrl("src/backend/batch_norm.ts")}";
-      import { maxPool2x2, maxPoolGrad, POOL_2X2, POOL_3X3S2 } from "${
-      repoUrl("src/backend/max_pool.ts")
-    }";
+      import { maxPool2x2, maxPoolGrad, POOL_2X2, POOL_3X3S2 } from "${pools}";
       import { Adam } from "${repoUrl("src/train/optimizers.ts")}";
       import { moveToward } from "${repoUrl("src/train/average.ts")}";
       import { Params } from "${repoUrl("src/model/params.ts")}";

@@ -91,6 +91,22 @@ void patch_filter_grad(const float *x, int B, int H, int W, int C, int KH, int K
  * can split them. K a multiple of 4.
  */
 
+/* The sums' start for channels k .. k + 3: the bias, or +0. */
+static inline __attribute__((always_inline)) V narrow_bias(const float *bias, int k) {
+  return bias ? LD(bias + k) : wasm_f32x4_splat(0.0f);
+}
+
+/* Stores 16 channels' sums at q, through pmax(0, .) with relu. */
+static inline __attribute__((always_inline)) void narrow_store16(float *q, V s0, V s1, V s2,
+                                                                 V s3, int relu) {
+  if (relu) {
+    const V zero = wasm_f32x4_splat(0.0f);
+    s0 = wasm_f32x4_pmax(zero, s0), s1 = wasm_f32x4_pmax(zero, s1);
+    s2 = wasm_f32x4_pmax(zero, s2), s3 = wasm_f32x4_pmax(zero, s3);
+  }
+  ST(q, s0); ST(q + 4, s1); ST(q + 8, s2); ST(q + 12, s3);
+}
+
 /* One output pixel (its filter window from row y0, column x0), every tap tested against the
  * image's edges: K in blocks of 16 sums, then of 4. */
 static inline __attribute__((always_inline)) void narrow_pixel(
@@ -114,18 +130,14 @@ static inline __attribute__((always_inline)) void narrow_pixel(
   }
   int k = 0;
   for (; k + 16 <= K; k += 16) {
-    V s0 = bias ? LD(bias + k) : zero, s1 = bias ? LD(bias + k + 4) : zero;
-    V s2 = bias ? LD(bias + k + 8) : zero, s3 = bias ? LD(bias + k + 12) : zero;
+    V s0 = narrow_bias(bias, k), s1 = narrow_bias(bias, k + 4);
+    V s2 = narrow_bias(bias, k + 8), s3 = narrow_bias(bias, k + 12);
     NARROW_TAPS(s0 = ADD(s0, MUL(xv, LD(pw))); s1 = ADD(s1, MUL(xv, LD(pw + 4)));
                 s2 = ADD(s2, MUL(xv, LD(pw + 8))); s3 = ADD(s3, MUL(xv, LD(pw + 12)));)
-    if (relu) {
-      s0 = wasm_f32x4_pmax(zero, s0), s1 = wasm_f32x4_pmax(zero, s1);
-      s2 = wasm_f32x4_pmax(zero, s2), s3 = wasm_f32x4_pmax(zero, s3);
-    }
-    ST(q + k, s0); ST(q + k + 4, s1); ST(q + k + 8, s2); ST(q + k + 12, s3);
+    narrow_store16(q + k, s0, s1, s2, s3, relu);
   }
   for (; k < K; k += 4) {
-    V s = bias ? LD(bias + k) : zero;
+    V s = narrow_bias(bias, k);
     NARROW_TAPS(s = ADD(s, MUL(xv, LD(pw)));)
     ST(q + k, relu ? wasm_f32x4_pmax(zero, s) : s);
   }
@@ -139,10 +151,9 @@ static inline __attribute__((always_inline)) void narrow_pair(const float *px, c
                                                               int KH, int run, int rs, int K,
                                                               int step, const float *bias,
                                                               int relu, float *q) {
-  const V zero = wasm_f32x4_splat(0.0f);
   for (int k = 0; k < K; k += 16) {
-    V a0 = bias ? LD(bias + k) : zero, a1 = bias ? LD(bias + k + 4) : zero;
-    V a2 = bias ? LD(bias + k + 8) : zero, a3 = bias ? LD(bias + k + 12) : zero;
+    V a0 = narrow_bias(bias, k), a1 = narrow_bias(bias, k + 4);
+    V a2 = narrow_bias(bias, k + 8), a3 = narrow_bias(bias, k + 12);
     V b0 = a0, b1 = a1, b2 = a2, b3 = a3;
     const float *pr = px;
     for (int i = 0; i < KH; i++, pr += rs) {
@@ -156,16 +167,8 @@ static inline __attribute__((always_inline)) void narrow_pair(const float *px, c
         b2 = ADD(b2, MUL(v, w2)); b3 = ADD(b3, MUL(v, w3));
       }
     }
-    if (relu) {
-      a0 = wasm_f32x4_pmax(zero, a0), a1 = wasm_f32x4_pmax(zero, a1);
-      a2 = wasm_f32x4_pmax(zero, a2), a3 = wasm_f32x4_pmax(zero, a3);
-      b0 = wasm_f32x4_pmax(zero, b0), b1 = wasm_f32x4_pmax(zero, b1);
-      b2 = wasm_f32x4_pmax(zero, b2), b3 = wasm_f32x4_pmax(zero, b3);
-    }
-    float *o = q + k;
-    ST(o, a0); ST(o + 4, a1); ST(o + 8, a2); ST(o + 12, a3);
-    o += K;
-    ST(o, b0); ST(o + 4, b1); ST(o + 8, b2); ST(o + 12, b3);
+    narrow_store16(q + k, a0, a1, a2, a3, relu);
+    narrow_store16(q + K + k, b0, b1, b2, b3, relu);
   }
 }
 
