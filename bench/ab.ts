@@ -6,7 +6,7 @@
  *
  *   deno run -A bench/ab.ts [--switch products|fused-relu|pool-loop|warp-tfjs|fg-staged|
  *        staged43|broadcast-tfjs|matmul-xnnpack|pool-tfjs|narrow-tfjs|wino32|wino32-filter|
- *        fg-tiles8|fg-tiles2]
+ *        fg-tiles8|fg-tiles2|f43|convpool-separate]
  *        [--config quick|r18] [--kinds supervised,byel,inference] [--rounds 4] [--serial]
  *
  * Switches (`a` is the default setting, `b` the alternative):
@@ -44,6 +44,12 @@
  *   thread) or 2 (b, `setWinogradFilterGradMinTiles`; at 64 px, batch 32, ResNet-18's second
  *   stage has 4 per channel, its third 0.5, its fourth 0.06); other rounding. The quick preset's
  *   layers all have 9 or more.
+ * - `f43`: 5 x 5 and 6 x 6 outputs by F(6x6, 3x3) Winograd (a, the default, one 8x8 tile of 64
+ *   products per image) or by F(4x4, 3x3) (b, four 6x6 tiles of 36, `setWinograd63(false)`);
+ *   other rounding.
+ * - `convpool-separate`: in evaluation, a VGG stage's last convolution and its 2x2 pool as one
+ *   kernel pooling the Winograd output tiles (a) or as the convolution then the pool (b,
+ *   `setOwnConvPool(false)`); the same bits. Only the inference step has them.
  *
  * `--serial` runs byel's kernels on the calling thread only, as in the browser
  * (`setSimdParallel(false)`; tfjs's own kernels keep their threads).
@@ -56,12 +62,14 @@ import { parseArgs } from "node:util";
 import { selectBackend } from "../src/backend/select.ts";
 import { setFusedBnRelu } from "../src/backend/batch_norm.ts";
 import { setOwnMaxPool, setOwnMaxPoolGrad } from "../src/backend/max_pool.ts";
+import { setOwnConvPool } from "../src/backend/conv_pool.ts";
 import { setOwnWarp } from "../src/backend/kernels/wasm_augment.ts";
 import { setOwnBroadcast } from "../src/backend/kernels/wasm_binary.ts";
 import { setOwnMatMul } from "../src/backend/kernels/wasm_matmul.ts";
 import { setOwnNarrowConv } from "../src/backend/kernels/wasm_conv_narrow.ts";
 import { setSimdParallel } from "../src/backend/kernels/wasm_simd.ts";
 import {
+  setWinograd63,
   setWinogradChunkedFilterGrad,
   setWinogradFilterGradMinTiles,
   setWinogradFused,
@@ -104,6 +112,8 @@ const SWITCHES: Record<string, { a: string; b: string; set: (b: boolean) => void
     b: "tiles2",
     set: (b) => setWinogradFilterGradMinTiles(b ? 2 : undefined),
   },
+  f43: { a: "f63", b: "f43", set: (b) => setWinograd63(!b) },
+  "convpool-separate": { a: "one", b: "two", set: (b) => setOwnConvPool(!b) },
 };
 
 const { values } = parseArgs({

@@ -7,6 +7,8 @@
  */
 import { tf } from "../deps.ts";
 import { batchNormTrain } from "../backend/batch_norm.ts";
+import { convBiasMaxPool2x2 } from "../backend/conv_pool.ts";
+import { maxPool2x2 } from "../backend/max_pool.ts";
 import type { Rng } from "../rng.ts";
 import type { Params } from "./params.ts";
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from "../tensors.ts";
@@ -77,23 +79,28 @@ export function conv(
 }
 
 /**
- * Convolution then BatchNorm (then relu). In training it is {@link conv} and {@link batchNorm};
- * in evaluation the BatchNorm is folded into the convolution (`w·γ/√(σ²+ε)`, bias
- * `β − μ·γ/√(σ²+ε)`, computed once per weight version and cached on the record) and run as one
- * fused convolution with bias and relu: the same function with two elementwise passes fewer.
+ * Convolution then BatchNorm (then relu, then optionally the 2x2 max pool). In training it is
+ * {@link conv}, {@link batchNorm} and `maxPool2x2`; in evaluation the BatchNorm is folded into
+ * the convolution (`w·γ/√(σ²+ε)`, bias `β − μ·γ/√(σ²+ε)`, computed once per weight version and
+ * cached on the record) and run as one fused convolution with bias and relu: the same function
+ * with two elementwise passes fewer; with `pool` (stride 1, 3x3), the pool too
+ * (`convBiasMaxPool2x2`: on WASM one kernel, the same bits).
  *
  * @param p record @param names the conv layer and its BatchNorm
  * @param x `[B, H, W, cin]`
- * @returns `[B, H', W', cout]`
+ * @returns `[B, H', W', cout]`, pooled `[B, H' / 2, W' / 2, cout]`
  */
 export function convBn(
   p: Params,
   names: { conv: string; bn: string },
   x: Tensor4D,
-  opts: { stride: number; relu: boolean; ctx: ForwardContext },
+  opts: { stride: number; relu: boolean; ctx: ForwardContext; pool?: boolean },
 ): Tensor4D {
   if (opts.ctx.train) {
-    return batchNorm(p, names.bn, conv(p, names.conv, x, opts), opts.ctx, { relu: opts.relu });
+    const y = batchNorm(p, names.bn, conv(p, names.conv, x, opts), opts.ctx, {
+      relu: opts.relu,
+    });
+    return opts.pool ? maxPool2x2(y) : y;
   }
   const { conv: c, bn } = names;
   const [w, bias] = p.derived(
@@ -107,7 +114,10 @@ export function convBn(
       ];
     },
   ) as [Tensor4D, Tensor1D];
-  return tf.fused.conv2d({
+  if (opts.pool && opts.stride === 1 && w.shape[0] === 3) {
+    return convBiasMaxPool2x2(x, w, bias, opts.relu);
+  }
+  const y = tf.fused.conv2d({
     x,
     filter: w,
     strides: opts.stride,
@@ -115,6 +125,7 @@ export function convBn(
     bias,
     activation: opts.relu ? "relu" : "linear",
   });
+  return opts.pool ? maxPool2x2(y) : y;
 }
 
 /** Adds BatchNorm parameters (gamma 1, beta 0) and running statistics (mean 0, var 1). */

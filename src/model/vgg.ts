@@ -74,15 +74,17 @@ export function vggForward(
   for (let s = 0; s < 4; s++) {
     for (let k = 0; k < _CONVS; k++) {
       const name = `${prefix}.stage${s + 1}.${k}`;
+      const last = k === _CONVS - 1;
       h = _instance(opts.arch, s)
         ? tf.relu(instanceNorm(p, `${name}.in`, conv(p, `${name}.conv`, h, { stride: 1 })))
         : convBn(p, { conv: `${name}.conv`, bn: `${name}.bn` }, h, {
           stride: 1,
           relu: true,
           ctx: opts.ctx,
-        }); // [B, H, W, C_s]
+          pool: last, // in evaluation, one kernel with the convolution on WASM
+        }); // [B, H, W, C_s], the stage's last [B, H/2, W/2, C_s]
+      if (last && _instance(opts.arch, s)) h = maxPool2x2(h); // [B, H/2, W/2, C_s]
     }
-    h = maxPool2x2(h); // [B, H/2, W/2, C_s]
   }
   return tf.mean(h, [1, 2]) as Tensor2D; // [B, 512 x width]
 }

@@ -2,7 +2,9 @@
  * Winograd convolution for the WASM backend: 3x3 convolutions with stride 1 (most of a
  * ResNet's compute, forward and input gradient alike) with fewer multiplications: F(4x4, 3x3)
  * (36 per 4x4 output tile instead of 144, 4x fewer) where the output is at least 4x4, else
- * F(2x2, 3x3) (16 per 2x2 tile instead of 36, 2.25x fewer).
+ * F(2x2, 3x3) (16 per 2x2 tile instead of 36, 2.25x fewer); outputs that F(6x6, 3x3)'s 8x8
+ * tiles (64 products per 36 outputs) cover with at most 0.8 of F(4x4)'s products, by F(6x6)
+ * instead (6 x 6: one tile of 64 against four of 36; 12 to 48: {@link winograd63Pays}).
  *
  * The three transforms (filter, input tiles, output tiles; `wasm_simd/winograd.c`) are our own
  * WebAssembly SIMD code (`wasm_simd.ts`), instantiated on tfjs-backend-wasm's own memory so they
@@ -18,7 +20,8 @@
  * `Conv2D` and `FusedConv2D` (linear or relu, optional bias) on WASM go through here when the
  * convolution qualifies ({@link winogradEligible}); every other call goes to tfjs's kernel.
  * Numerics: the transforms add rounding, more for F(4x4, 3x3) (its points ±2 scale terms by up
- * to 8); parity with the CPU backend is tested in tests/winograd_test.ts.
+ * to 8) and more again for F(6x6, 3x3) (up to 32, about 3x F(4x4)'s error); parity with the CPU
+ * backend is tested in tests/backend/kernels/winograd_test.ts.
  *
  * @module
  */
@@ -243,9 +246,10 @@ function _entry(backend: WasmBackend, filter: Info): _CacheEntry {
  * matrices; `"2t"` F(2x2) as `[K, C]` (for transposed products); `"2r"` F(2x2) of `g` rotated
  * 180° in space, as `[C, K]` (the input gradient's filter, for transposed products); `"4p"`
  * F(4x4) as one `[36, C·K]` tensor, each component in panels of 8 columns (`wino_pack8`: the
- * fused convolution's layout, {@link setWinogradFused}).
+ * fused convolution's layout, {@link setWinogradFused}); `"6p"` F(6x6) as one `[64, C·K]`
+ * tensor in the same panels (the fused F(6x6) convolution's, {@link winograd63Pays}).
  */
-type _Layout = "2" | "4" | "2t" | "2r" | "4p";
+type _Layout = "2" | "4" | "2t" | "2r" | "4p" | "6p";
 
 /** @returns the transformed filters of `filter` in `layout`, `[1, rows, cols]` each (cached) */
 function _filter(
@@ -258,6 +262,15 @@ function _filter(
   const hit = entry.u.get(layout);
   if (hit) return hit;
   const [, , c, k] = filter.shape;
+  if (layout === "6p") {
+    // Straight into the packed layout, input channels split across threads (each element is
+    // computed alone: the same bits however split).
+    const packed = output(backend, [64, c * k]), g = ptr(backend, filter);
+    const pp = ptr(backend, packed);
+    simdSplit(backend, c, (c0, n): SimdCall => ["wino63_filter", g, c, k, c0, c0 + n, pp]);
+    entry.u.set(layout, [packed]);
+    return [packed];
+  }
   if (layout === "4p") {
     // F(4x4)'s transforms into scratch, then each component packed into its slice.
     const tmp = Array.from({ length: 36 }, () => output(backend, [c * k]));
@@ -300,12 +313,15 @@ export const WINOGRAD_MIN_PRODUCT_MACS = 2 ** 21;
 
 /**
  * A stride-1 3x3 convolution by Winograd F(m x m, 3x3) (m from {@link winogradTile}), with
- * optional bias and relu.
+ * optional bias and relu, and optionally the 2x2 stride-2 max pool of its output.
  *
  * @param x `[B, H, W, C]` @param filter `[3, 3, C, K]`
- * @param opts `pad` top and left, `out` the output height and width
- * @returns `[B, OH, OW, K]`, or null when the transforms are unavailable or tfjs's convolution
- * is the better choice (a new filter and small products: {@link WINOGRAD_MIN_PRODUCT_MACS})
+ * @param opts `pad` top and left, `out` the output height and width; `pool`: return the max
+ * pool of the output instead, from the output tiles (only the fused routes do: otherwise null,
+ * and the call does not count as a use of the filter)
+ * @returns `[B, OH, OW, K]` (pooled `[B, OH / 2, OW / 2, K]`), or null when the transforms are
+ * unavailable or tfjs's convolution is the better choice (a new filter and small products:
+ * {@link WINOGRAD_MIN_PRODUCT_MACS})
  */
 export function winogradConv2d(
   backend: tf.KernelBackend,
@@ -318,13 +334,17 @@ export function winogradConv2d(
     outWidth: number;
     bias?: Info;
     relu?: boolean;
+    pool?: boolean;
   },
 ): Info | null {
   const be = backend as WasmBackend;
   const fx = _transforms(be);
   if (!fx) return null;
   const { outHeight: oh, outWidth: ow } = opts;
+  const [b, , , c] = x.shape, k = filter.shape[3];
   const entry = _entry(be, filter);
+  const fused = _fusedRoute(entry.uses + 1 <= FRESH_MAX_USES, x.shape, k, oh, ow);
+  if (opts.pool && !fused) return null;
   entry.uses++;
   // XNNPACK repacks the right-hand operand of every product it has not seen: for a new filter
   // that is C x K per product, costly when the tiles are few (ResNet's last stages, where
@@ -335,7 +355,6 @@ export function winogradConv2d(
   // Fresh: used at most FRESH_MAX_USES times. Such a filter runs in the transposed form when its
   // tiles are few; from then on, the packed-weights form pays off.
   const fresh = entry.uses <= FRESH_MAX_USES;
-  const [b, , , c] = x.shape, k = filter.shape[3];
   if (fresh && _fewTiles(x.shape, oh, ow)) {
     if (_tiles(b, oh, ow, 2) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return null;
     return _transposedConv(be, x, _filter(be, fx, entry, filter, "2t"), opts);
@@ -344,12 +363,33 @@ export function winogradConv2d(
   if (fresh && _tiles(b, oh, ow, f.m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) {
     return null;
   }
-  if (f.m === 4 && _fusedEligible(c, k, Math.ceil(ow / 4))) {
-    return _fusedConv(be, x, _filter(be, fx, entry, filter, "4p")[0], k, opts);
+  if (fused) {
+    const up = _filter(be, fx, entry, filter, fused === 6 ? "6p" : "4p")[0];
+    return _fusedConv(be, x, up, k, opts, fused);
   }
   const u = _filter(be, fx, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
   const step = { m: f.m, input: f.input, output: f.output, transposed: false, reused: !fresh };
   return _pipeline(be, x, u, opts, step);
+}
+
+/**
+ * @returns the fused route a convolution takes (F(6x6) or F(4x4), as `winogradConv2d` chooses
+ * them) or 0 for any other (transposed F(2x2), tfjs's, the staged pipeline)
+ * @param fresh whether the filter counts as new in this call (its uses up to FRESH_MAX_USES)
+ */
+function _fusedRoute(
+  fresh: boolean,
+  xShape: number[],
+  k: number,
+  oh: number,
+  ow: number,
+): 0 | 4 | 6 {
+  const [b, , , c] = xShape;
+  if (fresh && _fewTiles(xShape, oh, ow)) return 0;
+  if (winogradTile(oh, ow) !== 4) return 0;
+  if (fresh && _tiles(b, oh, ow, 4) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return 0;
+  if (winograd63Pays(oh, ow) && _fusedEligible(c, k, Math.ceil(ow / 6), 6)) return 6;
+  return _fusedEligible(c, k, Math.ceil(ow / 4), 4) ? 4 : 0;
 }
 
 /**
@@ -490,18 +530,60 @@ export function setWinogradFused(on: boolean): void {
   _fused = on;
 }
 
-/** @returns whether an F(4x4) convolution of `c -> k` channels, `tw` tiles wide, runs fused */
-function _fusedEligible(c: number, k: number, tw: number): boolean {
-  return _fused && _ownProducts && k % 8 === 0 && c * k <= FUSED_MAX_FILTER &&
-    tw * (c + k) <= FUSED_CHUNK;
+/**
+ * Tile·channels per chunk of the fused F(6x6) convolution (`wino63_conv`): its 64 input and 64
+ * product tiles per tile take about the bytes of {@link FUSED_CHUNK}'s 36.
+ */
+export const FUSED63_CHUNK = 2048;
+
+let _f63 = true;
+
+/**
+ * Test and benchmark hook: F(6x6, 3x3) where {@link winograd63Pays} (default) or F(4x4) for
+ * every output of 4 x 4 and more, as before F(6x6) existed. The two round differently.
+ */
+export function setWinograd63(on: boolean): void {
+  _f63 = on;
 }
 
 /**
- * The fused F(4x4, 3x3) convolution (`wino43_conv`): the batch's tile rows in parts, two per
- * thread, each part a chunk of {@link FUSED_CHUNK} tile·channels at a time in its own scratch.
+ * Largest ratio of F(6x6)'s products (64 per 8x8 tile of 36 outputs) to F(4x4)'s (36 per tile
+ * of 16) at which an output runs by F(6x6): 0.44 at 6 x 6 (one tile of 64 per image against
+ * four of 36 that mostly overhang it), 0.79 at 12, 24 and 48 (the quick preset's other
+ * stages), 1 at 16 and 1.8 at 8 (ResNet-18's at 64 px, which keep F(4x4)). Measured side by
+ * side (scratch script, batch 128, a new filter every call, 2 threads, medians of 12), F(6x6)
+ * against F(4x4), ms: 48 x 48 16 -> 16 channels 7.4 / 8.4, 24 x 24 16 -> 32 3.1 / 3.5,
+ * 32 -> 32 5.6 / 6.3, 12 x 12 32 -> 64 2.3 / 2.8, 64 -> 64 4.4 / 5.2, 6 x 6 64 -> 128 2.3 / 4.2,
+ * 128 -> 128 3.9 / 9.4.
+ */
+export const F63_MAX_PRODUCT_RATIO = 0.8;
+
+/**
+ * @returns whether an output of `oh x ow` runs by F(6x6, 3x3) (when its channels suit the
+ * fused kernel): {@link F63_MAX_PRODUCT_RATIO}; sides of 5-6, 9-12, 17-18, 21-24, ... 45-48
+ */
+export function winograd63Pays(oh: number, ow: number): boolean {
+  const products = (m: number, p: number) => Math.ceil(oh / m) * Math.ceil(ow / m) * p;
+  return _f63 && oh >= 4 && ow >= 4 &&
+    products(6, 64) <= F63_MAX_PRODUCT_RATIO * products(4, 36);
+}
+
+/**
+ * @returns whether an F(m x m) convolution (m 4 or 6) of `c -> k` channels, `tw` tiles wide,
+ * runs fused
+ */
+function _fusedEligible(c: number, k: number, tw: number, m: 4 | 6): boolean {
+  return _fused && _ownProducts && k % 8 === 0 && c * k <= FUSED_MAX_FILTER &&
+    tw * (c + k) <= (m === 4 ? FUSED_CHUNK : FUSED63_CHUNK);
+}
+
+/**
+ * The fused F(4x4, 3x3) or F(6x6, 3x3) convolution (`wino43_conv`, `wino63_conv`): the batch's
+ * tile rows in parts, two per thread, each part a chunk of {@link FUSED_CHUNK} (or
+ * {@link FUSED63_CHUNK}) tile·channels at a time in its own scratch.
  *
- * @param up the filter's packed transforms `[36, C·K]` (layout `"4p"`)
- * @returns `[B, OH, OW, K]`
+ * @param up the filter's packed transforms `[36, C·K]` (layout `"4p"`) or `[64, C·K]` (`"6p"`)
+ * @returns `[B, OH, OW, K]`, or with `opts.pool` its 2x2 max pool `[B, OH / 2, OW / 2, K]`
  */
 function _fusedConv(
   be: WasmBackend,
@@ -509,20 +591,24 @@ function _fusedConv(
   up: Info,
   k: number,
   opts: Parameters<typeof winogradConv2d>[3],
+  m: 4 | 6,
 ): Info {
   const [b, h, w, c] = x.shape;
   const { outHeight: oh, outWidth: ow } = opts;
-  const th = Math.ceil(oh / 4), tw = Math.ceil(ow / 4), total = b * th;
-  const rows = Math.max(1, Math.floor(FUSED_CHUNK / (tw * (c + k))));
+  const th = Math.ceil(oh / m), tw = Math.ceil(ow / m), total = b * th;
+  const chunk = m === 4 ? FUSED_CHUNK : FUSED63_CHUNK, components = (m + 2) ** 2;
+  const rows = Math.max(1, Math.floor(chunk / (tw * (c + k))));
   const threads = simdThreads(be), parts = Math.min(total, threads === 1 ? 1 : 2 * threads);
-  const slot = 36 * rows * tw * (c + k);
-  const y = output(be, [b, oh, ow, k]), scratch = output(be, [parts, slot]);
+  // The kernels set their components a cache line (16 floats) further apart than the tiles.
+  const slot = components * (rows * tw * (c + k) + 32);
+  const yShape = opts.pool ? [b, Math.floor(oh / 2), Math.floor(ow / 2), k] : [b, oh, ow, k];
+  const y = output(be, yShape), scratch = output(be, [parts, slot]);
   const [px, py, ps, pu] = [x, y, scratch, up].map((t) => ptr(be, t));
   const bias = opts.bias ? ptr(be, opts.bias) : 0, relu = opts.relu ? 1 : 0;
   simdRun(
     be,
     Array.from({ length: parts }, (_, i): SimdCall => [
-      "wino43_conv",
+      m === 4 ? "wino43_conv" : "wino63_conv",
       px,
       h,
       w,
@@ -540,6 +626,7 @@ function _fusedConv(
       rows,
       bias,
       relu,
+      opts.pool ? 1 : 0,
       ps + 4 * i * slot,
       pu,
     ]),
@@ -779,9 +866,10 @@ function _stagedFilterGrad(
 
 /**
  * Runs a (fused) conv through Winograd, or directly where it has few input channels
- * (`wasm_conv_narrow.ts`), if it qualifies; null means "use tfjs's kernel".
+ * (`wasm_conv_narrow.ts`), if it qualifies; null means "use tfjs's kernel". With `pool`, only
+ * a fused Winograd route, returning the 2x2 max pool of the output.
  */
-function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
+function _tryWinograd(args: KernelArgs, fused: boolean, pool = false): Info | null {
   const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, Info>;
   const attrs = args.attrs as unknown as {
     strides: number | [number, number];
@@ -810,7 +898,7 @@ function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
     dilations,
     dataFormat: "NHWC",
   });
-  if (!wino && !narrowConvEligible(args.backend, x, filter, dilations)) return null;
+  if (!wino && (pool || !narrowConvEligible(args.backend, x, filter, dilations))) return null;
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],
@@ -827,10 +915,22 @@ function _tryWinograd(args: KernelArgs, fused: boolean): Info | null {
     outWidth: info.outWidth,
     bias: fused ? bias : undefined,
     relu: fused && attrs.activation === "relu",
+    pool,
   };
   return wino
     ? winogradConv2d(args.backend, x, filter, g)
     : narrowConv2d(args.backend, x, filter, { ...g, strides });
+}
+
+/**
+ * The convolution of a `ByelConvPool` call (`wasm_conv_pool.ts`: `FusedConv2D`'s inputs, `pad`
+ * a number, stride 1) with the 2x2 max pool of its output, by a fused Winograd route.
+ *
+ * @returns `[B, OH / 2, OW / 2, K]`, or null where no fused route takes the convolution
+ */
+export function winogradConvPool(args: KernelArgs): Info | null {
+  const attrs = { ...args.attrs, strides: 1, dilations: 1, dataFormat: "NHWC" };
+  return _tryWinograd({ ...args, attrs }, true, true);
 }
 
 /**

@@ -74,6 +74,8 @@ Deno.test("the SIMD modules import one memory and have no data, start or stack u
         "wino43_filter",
         "wino43_input",
         "wino43_output",
+        "wino63_conv",
+        "wino63_filter",
         "wino_dy",
         "wino_filter",
         "wino_filter_grad",

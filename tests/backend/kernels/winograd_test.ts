@@ -1,7 +1,8 @@
 /**
  * The WASM Winograd convolution (`src/backend/kernels/winograd.ts`): forward convolutions (plain and
  * fused with bias and relu, F(2x2, 3x3) and F(4x4, 3x3), "same", "valid" and odd sizes) and the
- * input gradient match the CPU backend; byel's own products give the bits of XNNPACK's, and the
+ * input gradient match the CPU backend, and so do F(6x6, 3x3)'s; byel's own
+ * products give the bits of XNNPACK's, and the
  * filter gradient chunk by chunk, and the fused F(4x4) convolution, the bits of their staged
  * routes;
  * transformed filters are cached per filter and freed with it; tiny convolutions stay on tfjs's
@@ -14,13 +15,16 @@ import { selectBackend } from "../../../src/backend/select.ts";
 import {
   clearWinogradCache,
   FILTER_GRAD_CHUNK,
+  FUSED63_CHUNK,
   FUSED_CHUNK,
   setWinograd,
+  setWinograd63,
   setWinogradChunkedFilterGrad,
   setWinogradFilterGradMinTiles,
   setWinogradFused,
   setWinogradMinChannels,
   setWinogradOwnProducts,
+  winograd63Pays,
   winogradCacheSize,
   winogradEligible,
   winogradFilterGradEligible,
@@ -84,6 +88,26 @@ Deno.test("winogradEligible(), winogradFilterGradEligible() and winogradTile() c
   assert.equal(winogradTile(4, 5), 4);
   assert.equal(winogradTile(2, 2), 2);
   assert.equal(winogradTile(8, 3), 2);
+  // F(6x6) where it needs at most 0.8 of F(4x4)'s products: 6 x 6 (64 per image against 144),
+  // 12 x 12 (256 against 324), 6 x 12 (128 against 216); not 16 (576 each) nor 8, 7 or 4.
+  const f63Cases = [
+    [6, 6, true],
+    [5, 5, true],
+    [12, 12, true],
+    [6, 12, true],
+    [48, 48, true],
+    [16, 16, false],
+    [8, 8, false],
+    [7, 7, false],
+    [4, 4, false],
+    [3, 3, false],
+  ] as const;
+  for (const [oh, ow, f63] of f63Cases) {
+    assert.equal(winograd63Pays(oh, ow), f63, `${oh} x ${ow}`);
+  }
+  setWinograd63(false);
+  assert.equal(winograd63Pays(6, 6), false);
+  setWinograd63(true);
 });
 
 interface Case {
@@ -137,6 +161,54 @@ Deno.test("Winograd convolutions on wasm match the cpu backend", async () => {
       assert.ok(maxRelErr(direct, got) > 0, `${JSON.stringify(c)} did not run Winograd`);
     }
   } finally {
+    setWinograd(true);
+  }
+});
+
+Deno.test("F(6x6) convolutions match the cpu backend and F(4x4)", async () => {
+  setWinograd(true, { anySize: true });
+  const cases: Case[] = [
+    { x: [2, 6, 6, 16], f: [3, 3, 16, 24], pad: "same" }, // one whole tile
+    { x: [3, 5, 5, 8], f: [3, 3, 8, 16], pad: "same", fused: "relu" }, // a partial tile
+    { x: [2, 8, 8, 8], f: [3, 3, 8, 8], pad: "valid", fused: "linear" }, // no padding
+    { x: [2, 11, 12, 16], f: [3, 3, 16, 8], pad: "same", fused: "relu" }, // 2 x 2 tiles, partial
+    // chunks of 16 tile rows (FUSED63_CHUNK / (64 + 64)), the last one short
+    { x: [20, 6, 6, 64], f: [3, 3, 64, 64], pad: "same", fused: "relu" },
+  ];
+  assert.equal(Math.floor(FUSED63_CHUNK / 128), 16);
+  const inputGrad = (c: Case) => {
+    const v = c.pad === "valid" ? 2 : 0;
+    const dy = tf.randomNormal([c.x[0], c.x[1] - v, c.x[2] - v, c.f[3]], 0, 1, "float32", 4);
+    const w = tf.randomNormal(c.f, 0, 0.3, "float32", 5) as tf.Tensor4D;
+    return tf.conv2dTranspose(dy as tf.Tensor4D, w, c.x, 1, c.pad as "same" | "valid");
+  };
+  const on = async (backend: "cpu" | "wasm", f: () => tf.Tensor) => {
+    await selectBackend({ backend, threads: backend === "wasm" ? 1 : undefined });
+    return tf.tidy(f).dataSync() as Float32Array;
+  };
+  try {
+    for (const c of cases) {
+      // The input gradient is a convolution to the input's size (8 x 8 "valid": F(4x4)).
+      const steps = [["forward", () => convCase(c)], [
+        "input gradient",
+        () => inputGrad(c),
+      ]] as const;
+      for (const [what, f] of steps.slice(0, winograd63Pays(c.x[1], c.x[2]) ? 2 : 1)) {
+        const ref = await on("cpu", f);
+        const got = await on("wasm", f);
+        const e = maxRelErr(got, ref);
+        // F(6x6) rounds about 3x as much as F(4x4) here (2.2e-4 against 7.3e-5 at 64 channels).
+        assert.ok(e < 5e-4, `${what} ${JSON.stringify(c)}: max rel err ${e}`);
+        // F(4x4) rounds differently (else this would not test F(6x6)), within its tolerance.
+        setWinograd63(false);
+        const f43 = await on("wasm", f);
+        setWinograd63(true);
+        assert.ok(maxRelErr(f43, got) > 0, `${what} ${JSON.stringify(c)} did not run F(6x6)`);
+        assert.ok(maxRelErr(f43, ref) < 1e-4, `${what} ${JSON.stringify(c)}: F(4x4)`);
+      }
+    }
+  } finally {
+    setWinograd63(true);
     setWinograd(true);
   }
 });
@@ -259,6 +331,7 @@ Deno.test("the filter gradient chunk by chunk gives the bits of the staged route
 Deno.test("the fused F(4x4) convolution gives the bits of the staged pipeline", async () => {
   await selectBackend({ backend: "wasm", threads: 1 });
   setWinograd(true, { anySize: true });
+  setWinograd63(false); // F(6x6) has no staged route: these sizes would take it
   // Chunks of rows tile rows, rows = FUSED_CHUNK / (tw·(C + K)): one chunk; chunks that cross
   // images with a short last one ("valid", partial tiles, bias and relu); a filter of 128 x 128.
   const cases: (Case & { rows: number; total: number })[] = [
@@ -300,6 +373,7 @@ Deno.test("the fused F(4x4) convolution gives the bits of the staged pipeline", 
     }
   } finally {
     setWinogradFused(true);
+    setWinograd63(true);
     setWinograd(true);
   }
 });
@@ -336,23 +410,33 @@ Deno.test({
       import { setWinograd } from "${repoUrl("src/backend/kernels/winograd.ts")}";
       const info = await selectBackend({ backend: "wasm", threads: 2 });
       const shared = tf.backend().wasm.wasmMemory?.buffer instanceof SharedArrayBuffer;
-      setWinograd(true, { anySize: true });
-      const x = tf.randomNormal([8, 16, 16, 64], 0, 1, "float32", 1);
-      const f = tf.randomNormal([3, 3, 64, 64], 0, 0.1, "float32", 2);
-      const w = tf.conv2d(x, f, 1, "same").dataSync();
-      setWinograd(false);
-      const d = tf.conv2d(x, f, 1, "same").dataSync();
-      let e = 0, diff = 0;
-      for (let i = 0; i < d.length; i++) {
-        e = Math.max(e, Math.abs(w[i] - d[i]) / (1 + Math.abs(d[i])));
-        if (w[i] !== d[i]) diff++;
-      }
-      console.log(JSON.stringify({ threads: info.threads, shared, e, diff }));`;
-    const r = await evalJson(code) as { threads: number; shared: boolean; diff: number; e: number };
+      // F(4x4) at 16 x 16, F(6x6) at 12 x 12 (its filter transform split by input channels)
+      const out = [[16, 64, 1e-4], [12, 32, 5e-4]].map(([s, c, tol]) => {
+        setWinograd(true, { anySize: true });
+        const x = tf.randomNormal([8, s, s, c], 0, 1, "float32", 1);
+        const f = tf.randomNormal([3, 3, c, c], 0, 0.1, "float32", 2);
+        const w = tf.conv2d(x, f, 1, "same").dataSync();
+        setWinograd(false);
+        const d = tf.conv2d(x, f, 1, "same").dataSync();
+        let e = 0, diff = 0;
+        for (let i = 0; i < d.length; i++) {
+          e = Math.max(e, Math.abs(w[i] - d[i]) / (1 + Math.abs(d[i])));
+          if (w[i] !== d[i]) diff++;
+        }
+        return { s, e, diff, tol };
+      });
+      console.log(JSON.stringify({ threads: info.threads, shared, out }));`;
+    const r = await evalJson(code) as {
+      threads: number;
+      shared: boolean;
+      out: { s: number; diff: number; e: number; tol: number }[];
+    };
     assert.equal(r.threads, 2);
     assert.equal(r.shared, true);
-    assert.ok(r.diff > 0, "Winograd did not run");
-    assert.ok(r.e < 1e-4, `max rel err ${r.e}`);
+    for (const o of r.out) {
+      assert.ok(o.diff > 0, `${o.s} px: Winograd did not run`);
+      assert.ok(o.e < o.tol, `${o.s} px: max rel err ${o.e}`);
+    }
   },
 });
 

@@ -616,13 +616,34 @@ void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, in
     o##3 = ADD(ADD(_b, MUL(S(8.0f), _d)), m5);                                              \
   } while (0)
 
+/* Bias, then relu if asked, on the vectors o0 .. o3 (o4, o5 with BIAS_RELU6). */
+#define BIAS_RELU4(o)                                                                       \
+  o##0 = ADD(o##0, bv); o##1 = ADD(o##1, bv); o##2 = ADD(o##2, bv); o##3 = ADD(o##3, bv);   \
+  if (relu) {                                                                               \
+    o##0 = wasm_f32x4_max(o##0, z); o##1 = wasm_f32x4_max(o##1, z);                         \
+    o##2 = wasm_f32x4_max(o##2, z); o##3 = wasm_f32x4_max(o##3, z);                         \
+  }
+#define BIAS_RELU6(o)                                                                       \
+  BIAS_RELU4(o)                                                                             \
+  o##4 = ADD(o##4, bv); o##5 = ADD(o##5, bv);                                               \
+  if (relu) { o##4 = wasm_f32x4_max(o##4, z); o##5 = wasm_f32x4_max(o##5, z); }
+
+/* One 2x2 window of two output rows (a: the upper, b: the lower), columns l and l + 1, as
+ * maxpool2 (pool.c) takes it: the same pmax chain in the same order, so the same bits. */
+#define POOL2(a, b, l, l1)                                                                  \
+  wasm_f32x4_pmax(wasm_f32x4_pmax(wasm_f32x4_pmax(a##l, a##l1), b##l), b##l1)
+
 /*
  * F(4x4, 3x3) output tiles of the tile rows g0 .. g1 - 1 into y [B,OH,OW,K] (+ bias, relu):
- * tile j of row g from row (g - g0) * tw + j of each m0..m35 ([.., K]).
+ * tile j of row g from row (g - g0) * tw + j of each m0..m35 ([.., K]). With `pool`, y is the
+ * 2x2 stride-2 max pool of that output instead, [B, OH / 2, OW / 2, K] (an odd last row or
+ * column dropped, as maxpool2): the tiles start at even rows and columns, so every window lies
+ * in one tile.
  */
 static inline __attribute__((always_inline)) void output43_rows(
     float *y, int OH, int OW, int K, int th, int tw, int g0, int g1, const float *bias,
-    int relu, F43_PTRS(m)) {
+    int relu, int pool, F43_PTRS(m)) {
+  const int PH = OH / 2, PW = OW / 2;
   const V z = wasm_f32x4_splat(0.0f);
   int t = 0;
   for (int r = g0; r < g1; r++) {
@@ -634,6 +655,7 @@ static inline __attribute__((always_inline)) void output43_rows(
         const int ox = 4 * j;
         const int nc = OW - ox < 4 ? OW - ox : 4;
         float *q = y + ((long)(b * OH + oy) * OW + ox) * K;
+        float *qp = y + ((long)(b * PH + oy / 2) * PW + ox / 2) * K;
         const int o = t * K;
         for (int k = 0; k < K; k += 4) {
           const int e = o + k;
@@ -650,23 +672,35 @@ static inline __attribute__((always_inline)) void output43_rows(
           COL(5, m5, m11, m17, m23, m29, m35)
 #undef COL
           /* Y = s A : output row r from the 6 columns */
-          V w0, w1, w2, w3;
+          V w0, w1, w2, w3, u0, u1, u2, u3;
+#define ROWY(o, r)                                                                          \
+  AT4(o, s0##r, s1##r, s2##r, s3##r, s4##r, s5##r);                                         \
+  BIAS_RELU4(o)
 #define OUT(r)                                                                              \
   if (r < nr) {                                                                             \
-    AT4(w, s0##r, s1##r, s2##r, s3##r, s4##r, s5##r);                                       \
-    w0 = ADD(w0, bv); w1 = ADD(w1, bv); w2 = ADD(w2, bv); w3 = ADD(w3, bv);                 \
-    if (relu) {                                                                             \
-      w0 = wasm_f32x4_max(w0, z); w1 = wasm_f32x4_max(w1, z);                               \
-      w2 = wasm_f32x4_max(w2, z); w3 = wasm_f32x4_max(w3, z);                               \
-    }                                                                                       \
+    ROWY(w, r);                                                                             \
     float *qr = q + (r) * OW * K + k;                                                       \
     ST(qr, w0);                                                                             \
     if (nc > 1) ST(qr + K, w1);                                                             \
     if (nc > 2) ST(qr + 2 * K, w2);                                                         \
     if (nc > 3) ST(qr + 3 * K, w3);                                                         \
   }
-          OUT(0) OUT(1) OUT(2) OUT(3)
+#define POOLED(r, r1)                                                                       \
+  if (r1 < nr && nc > 1) {                                                                  \
+    ROWY(w, r);                                                                             \
+    ROWY(u, r1);                                                                            \
+    float *qr = qp + (r / 2) * PW * K + k;                                                  \
+    ST(qr, POOL2(w, u, 0, 1));                                                              \
+    if (nc > 3) ST(qr + K, POOL2(w, u, 2, 3));                                              \
+  }
+          if (pool) {
+            POOLED(0, 1) POOLED(2, 3)
+          } else {
+            OUT(0) OUT(1) OUT(2) OUT(3)
+          }
+#undef POOLED
 #undef OUT
+#undef ROWY
         }
       }
     }
@@ -676,7 +710,7 @@ static inline __attribute__((always_inline)) void output43_rows(
 EXPORT("wino43_output")
 void wino43_output(float *y, int B, int OH, int OW, int K, int th, int tw, const float *bias,
                    int relu, F43_PTRS(m)) {
-  output43_rows(y, OH, OW, K, th, tw, 0, B * th, bias, relu, F43_LIST(m));
+  output43_rows(y, OH, OW, K, th, tw, 0, B * th, bias, relu, 0, F43_LIST(m));
 }
 
 /*
@@ -687,6 +721,7 @@ void wino43_output(float *y, int B, int OH, int OW, int K, int th, int tw, const
  * of the batch (row r: image r / th, tile row r % th): calls for disjoint rows run on different
  * threads. up: the filter's 36 transforms packed by wino_pack8, [36, C·K]; K a multiple of 8.
  * Each step computes what the three separate kernels do, in the same order: the same bits.
+ * With `pool`, y is the output's 2x2 max pool (see output43_rows).
  */
 #define OFFS36(p, s)                                                                        \
   p, p + (s), p + 2 * (s), p + 3 * (s), p + 4 * (s), p + 5 * (s), p + 6 * (s), p + 7 * (s),  \
@@ -710,15 +745,17 @@ static __attribute__((noinline)) void ab_packed(const float *A, const float *P, 
 EXPORT("wino43_conv")
 void wino43_conv(const float *x, int H, int W, int C, int pt, int pl, float *y, int OH, int OW,
                  int K, int th, int tw, int r0, int r1, int rows, const float *bias, int relu,
-                 float *scratch, const float *up) {
-  const long sv = (long)rows * tw * C, sm = (long)rows * tw * K, su = (long)C * K;
+                 int pool, float *scratch, const float *up) {
+  /* Component strides a cache line longer than the tiles, as wino63_conv's: ResNet-18's
+   * 16 x 16 x 64 layer at batch 32 (8 tile rows of 4) had them 8 KB apart, and ran 1.4x slower. */
+  const long sv = (long)rows * tw * C + 16, sm = (long)rows * tw * K + 16, su = (long)C * K;
   float *v = scratch, *m = scratch + 36 * sv;
   for (int ra = r0; ra < r1; ra += rows) {
     const int rb = r1 - ra < rows ? r1 : ra + rows;
     input43_rows(x, H, W, C, pt, pl, th, tw, ra, rb, OFFS36(v, sv));
     const int n = (rb - ra) * tw;
     for (int q = 0; q < 36; q++) ab_packed(v + q * sv, up + q * su, m + q * sm, n, K, C);
-    output43_rows(y, OH, OW, K, th, tw, ra, rb, bias, relu, OFFS36(m, sm));
+    output43_rows(y, OH, OW, K, th, tw, ra, rb, bias, relu, pool, OFFS36(m, sm));
   }
 }
 
@@ -734,5 +771,250 @@ void wino_pack8(const float *u, float *p, int C, int K) {
       ST(p, LD(b));
       ST(p + 4, LD(b + 4));
     }
+  }
+}
+
+/* ---- F(6x6, 3x3): 8x8 tiles, 64 products per tile of 36 outputs (Lavin & Gray's
+ * construction with the points 0, ±1, ±2, ±1/2 and ∞, as NNPACK's; the matrices were checked
+ * against a direct correlation in float64). Where an image is a whole number of 6x6 tiles (the
+ * quick preset's 6 x 6 stage: one tile, 64 products, against F(4x4)'s 4 tiles of 36, 144), it
+ * needs fewer products than F(4x4); its transforms scale terms by up to 32, so it rounds more.
+ * Only fused (wino63_conv); the components of a tile set are `s` floats apart. ---- */
+
+/* G (8x3) applied to a column of 3: out[0..7]. */
+#define G8(o, a, b, c)                                                                      \
+  do {                                                                                      \
+    V _ac = ADD(a, c);                                                                      \
+    o##0 = a;                                                                               \
+    o##1 = MUL(S(-2.0f / 9), ADD(_ac, b));                                                  \
+    o##2 = MUL(S(-2.0f / 9), SUB(_ac, b));                                                  \
+    V _p = ADD(MUL(S(1.0f / 90), a), MUL(S(2.0f / 45), c));                                 \
+    V _q = MUL(S(1.0f / 45), b);                                                            \
+    o##3 = ADD(_p, _q);                                                                     \
+    o##4 = SUB(_p, _q);                                                                     \
+    V _r = ADD(MUL(S(32.0f / 45), a), MUL(S(8.0f / 45), c));                                \
+    V _s = MUL(S(16.0f / 45), b);                                                           \
+    o##5 = ADD(_r, _s);                                                                     \
+    o##6 = SUB(_r, _s);                                                                     \
+    o##7 = c;                                                                               \
+  } while (0)
+
+/*
+ * The 64 F(6x6) transforms of filter g [3, 3, C, K] for input channels c0 .. c1 - 1, written
+ * straight into the fused convolution's packed layout: component q in up + q·C·K, as K / 8
+ * panels [C, 8] (see wino_pack8). K a multiple of 8. Each element is computed alone, so calls
+ * for disjoint channel ranges may run on different threads.
+ */
+EXPORT("wino63_filter")
+void wino63_filter(const float *g, int C, int K, int c0, int c1, float *up) {
+  const long n = (long)C * K;
+  for (int c = c0; c < c1; c++) {
+    for (int k = 0; k < K; k += 4) {
+      const long e = (long)c * K + k;
+      float *p = up + (long)(k >> 3) * C * 8 + c * 8 + (k & 7);
+      V t00, t01, t02, t03, t04, t05, t06, t07, t10, t11, t12, t13, t14, t15, t16, t17, t20,
+          t21, t22, t23, t24, t25, t26, t27;
+      /* t = G g : column j of g (3 rows) -> 8 rows */
+      G8(t0, LD(g + 0 * n + e), LD(g + 3 * n + e), LD(g + 6 * n + e));
+      G8(t1, LD(g + 1 * n + e), LD(g + 4 * n + e), LD(g + 7 * n + e));
+      G8(t2, LD(g + 2 * n + e), LD(g + 5 * n + e), LD(g + 8 * n + e));
+      /* U = t G^T : row i of t (3 columns) -> 8, component 8i + l */
+      V r0, r1, r2, r3, r4, r5, r6, r7;
+#define ROW(i)                                                                              \
+  G8(r, t0##i, t1##i, t2##i);                                                               \
+  ST(p + (8 * i + 0) * n, r0); ST(p + (8 * i + 1) * n, r1);                                 \
+  ST(p + (8 * i + 2) * n, r2); ST(p + (8 * i + 3) * n, r3);                                 \
+  ST(p + (8 * i + 4) * n, r4); ST(p + (8 * i + 5) * n, r5);                                 \
+  ST(p + (8 * i + 6) * n, r6); ST(p + (8 * i + 7) * n, r7);
+      ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
+#undef ROW
+    }
+  }
+}
+
+/* B^T (8x8) applied to a column of 8: out[0..7]. */
+#define BT8(o, d0, d1, d2, d3, d4, d5, d6, d7)                                              \
+  do {                                                                                      \
+    V _t1 = ADD(SUB(d2, MUL(S(4.25f), d4)), d6);                                            \
+    V _t2 = ADD(SUB(d1, MUL(S(4.25f), d3)), d5);                                            \
+    V _t3 = ADD(SUB(MUL(S(0.25f), d2), MUL(S(1.25f), d4)), d6);                             \
+    V _t4 = ADD(SUB(MUL(S(0.5f), d1), MUL(S(2.5f), d3)), MUL(S(2.0f), d5));                 \
+    V _t5 = ADD(SUB(MUL(S(4.0f), d2), MUL(S(5.0f), d4)), d6);                               \
+    V _t6 = ADD(SUB(MUL(S(2.0f), d1), MUL(S(2.5f), d3)), MUL(S(0.5f), d5));                 \
+    o##0 = ADD(SUB(d0, d6), MUL(S(5.25f), SUB(d4, d2)));                                    \
+    o##1 = ADD(_t1, _t2);                                                                   \
+    o##2 = SUB(_t1, _t2);                                                                   \
+    o##3 = ADD(_t3, _t4);                                                                   \
+    o##4 = SUB(_t3, _t4);                                                                   \
+    o##5 = ADD(_t5, _t6);                                                                   \
+    o##6 = SUB(_t5, _t6);                                                                   \
+    o##7 = ADD(SUB(d7, d1), MUL(S(5.25f), SUB(d3, d5)));                                    \
+  } while (0)
+
+#define IN63(a, n) ((a) >= 0 && (a) < (n))
+
+/*
+ * F(6x6, 3x3) input tiles of the tile rows g0 .. g1 - 1 (row g: image g / th, tile row g % th)
+ * of x [B,H,W,C]: tile j of row g is row (g - g0) * tw + j of component q, at v + q·sv.
+ */
+static inline __attribute__((always_inline)) void input63_rows(
+    const float *x, int H, int W, int C, int pt, int pl, int th, int tw, int g0, int g1,
+    float *v, long sv) {
+  const V z = wasm_f32x4_splat(0.0f);
+  int t = 0;
+  for (int r = g0; r < g1; r++) {
+    const int b = r / th, i = r % th;
+    const int y0 = 6 * i - pt;
+    const int r0 = IN63(y0, H), r1 = IN63(y0 + 1, H), r2 = IN63(y0 + 2, H);
+    const int r3 = IN63(y0 + 3, H), r4 = IN63(y0 + 4, H), r5 = IN63(y0 + 5, H);
+    const int r6 = IN63(y0 + 6, H), r7 = IN63(y0 + 7, H);
+    for (int j = 0; j < tw; j++, t++) {
+      const int x0 = 6 * j - pl;
+      const int c0 = IN63(x0, W), c1 = IN63(x0 + 1, W), c2 = IN63(x0 + 2, W);
+      const int c3 = IN63(x0 + 3, W), c4 = IN63(x0 + 4, W), c5 = IN63(x0 + 5, W);
+      const int c6 = IN63(x0 + 6, W), c7 = IN63(x0 + 7, W);
+      const float *base = x + ((long)(b * H + y0) * W + x0) * C;
+      const int rs = W * C;
+      float *o = v + (long)t * C;
+      const int inner = r0 && r7 && c0 && c7;
+      for (int c = 0; c < C; c += 4) {
+        const float *p = base + c;
+        /* Pass 1, s = B^T d: image column l -> its 8 transformed rows k, into slot 8k + l. Pass
+         * 2, V = s B: slots 8k .. 8k + 7 (row k of s) -> component 8k + l, in place. Through the
+         * tile's own slots (in L1) instead of 64 values held at once, which V8 spills. */
+        float *oc = o + c;
+        V _0, _1, _2, _3, _4, _5, _6, _7, q0, q1, q2, q3, q4, q5, q6, q7;
+#define L(rr, cc) (inner || ((r##rr) && (c##cc)) ? LD(p + (rr) * rs + (cc) * C) : z)
+#define PUT(k, l, val) ST(oc + (8 * (k) + (l)) * sv, val)
+#define COL(l)                                                                              \
+  _0 = L(0, l); _1 = L(1, l); _2 = L(2, l); _3 = L(3, l);                                  \
+  _4 = L(4, l); _5 = L(5, l); _6 = L(6, l); _7 = L(7, l);                                  \
+  BT8(q, _0, _1, _2, _3, _4, _5, _6, _7);                                                   \
+  PUT(0, l, q0); PUT(1, l, q1); PUT(2, l, q2); PUT(3, l, q3);                               \
+  PUT(4, l, q4); PUT(5, l, q5); PUT(6, l, q6); PUT(7, l, q7);
+        COL(0) COL(1) COL(2) COL(3) COL(4) COL(5) COL(6) COL(7)
+#undef COL
+#undef L
+#define GET(k, l) LD(oc + (8 * (k) + (l)) * sv)
+#define ROW(k)                                                                              \
+  _0 = GET(k, 0); _1 = GET(k, 1); _2 = GET(k, 2); _3 = GET(k, 3);                          \
+  _4 = GET(k, 4); _5 = GET(k, 5); _6 = GET(k, 6); _7 = GET(k, 7);                          \
+  BT8(q, _0, _1, _2, _3, _4, _5, _6, _7);                                                   \
+  PUT(k, 0, q0); PUT(k, 1, q1); PUT(k, 2, q2); PUT(k, 3, q3);                               \
+  PUT(k, 4, q4); PUT(k, 5, q5); PUT(k, 6, q6); PUT(k, 7, q7);
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
+#undef ROW
+#undef GET
+#undef PUT
+      }
+    }
+  }
+}
+
+/* A^T (6x8) applied to a column of 8: out[0..5]. */
+#define AT6(o, m0, m1, m2, m3, m4, m5, m6, m7)                                              \
+  do {                                                                                      \
+    V _a = ADD(m1, m2), _b = SUB(m1, m2), _c = ADD(m3, m4), _d = SUB(m3, m4);               \
+    V _e = ADD(m5, m6), _f = SUB(m5, m6);                                                   \
+    o##0 = ADD(ADD(ADD(m0, _a), _c), _e);                                                   \
+    o##1 = ADD(ADD(_b, MUL(S(2.0f), _d)), MUL(S(0.5f), _f));                                \
+    o##2 = ADD(ADD(_a, MUL(S(4.0f), _c)), MUL(S(0.25f), _e));                               \
+    o##3 = ADD(ADD(_b, MUL(S(8.0f), _d)), MUL(S(0.125f), _f));                              \
+    o##4 = ADD(ADD(_a, MUL(S(16.0f), _c)), MUL(S(0.0625f), _e));                            \
+    o##5 = ADD(ADD(ADD(_b, MUL(S(32.0f), _d)), MUL(S(0.03125f), _f)), m7);                  \
+  } while (0)
+
+/*
+ * F(6x6, 3x3) output tiles of the tile rows g0 .. g1 - 1 into y [B,OH,OW,K] (+ bias, relu):
+ * tile j of row g from row (g - g0) * tw + j of component q, at m + q·sm. With `pool`, its
+ * 2x2 stride-2 max pool instead, as output43_rows.
+ */
+static inline __attribute__((always_inline)) void output63_rows(
+    float *y, int OH, int OW, int K, int th, int tw, int g0, int g1, const float *bias,
+    int relu, int pool, const float *m, long sm) {
+  const int PH = OH / 2, PW = OW / 2;
+  const V z = wasm_f32x4_splat(0.0f);
+  int t = 0;
+  for (int r = g0; r < g1; r++) {
+    const int b = r / th, i = r % th;
+    const int oy = 6 * i;
+    const int nr = OH - oy < 6 ? OH - oy : 6;
+    for (int j = 0; j < tw; j++, t++) {
+      const int ox = 6 * j;
+      const int nc = OW - ox < 6 ? OW - ox : 6;
+      float *q = y + ((long)(b * OH + oy) * OW + ox) * K;
+      float *qp = y + ((long)(b * PH + oy / 2) * PW + ox / 2) * K;
+      const float *mt = m + (long)t * K;
+      for (int k = 0; k < K; k += 4) {
+        const float *e = mt + k;
+        const V bv = bias ? LD(bias + k) : z;
+        /* s = A^T M : column cc of M (8 rows) -> 6 rows: s<cc><r> */
+        V s00, s01, s02, s03, s04, s05, s10, s11, s12, s13, s14, s15, s20, s21, s22, s23, s24,
+            s25, s30, s31, s32, s33, s34, s35, s40, s41, s42, s43, s44, s45, s50, s51, s52,
+            s53, s54, s55, s60, s61, s62, s63, s64, s65, s70, s71, s72, s73, s74, s75;
+#define M8(q) LD(e + (q) * sm)
+#define COL(cc)                                                                             \
+  AT6(s##cc, M8(cc), M8(8 + cc), M8(16 + cc), M8(24 + cc), M8(32 + cc), M8(40 + cc),        \
+      M8(48 + cc), M8(56 + cc));
+        COL(0) COL(1) COL(2) COL(3) COL(4) COL(5) COL(6) COL(7)
+#undef COL
+#undef M8
+        /* Y = s A : output row r from the 8 columns */
+        V w0, w1, w2, w3, w4, w5, u0, u1, u2, u3, u4, u5;
+#define ROWY(o, r)                                                                          \
+  AT6(o, s0##r, s1##r, s2##r, s3##r, s4##r, s5##r, s6##r, s7##r);                           \
+  BIAS_RELU6(o)
+#define OUT(r)                                                                              \
+  if (r < nr) {                                                                             \
+    ROWY(w, r);                                                                             \
+    float *qr = q + (r) * OW * K + k;                                                       \
+    ST(qr, w0);                                                                             \
+    if (nc > 1) ST(qr + K, w1);                                                             \
+    if (nc > 2) ST(qr + 2 * K, w2);                                                         \
+    if (nc > 3) ST(qr + 3 * K, w3);                                                         \
+    if (nc > 4) ST(qr + 4 * K, w4);                                                         \
+    if (nc > 5) ST(qr + 5 * K, w5);                                                         \
+  }
+#define POOLED(r, r1)                                                                       \
+  if (r1 < nr && nc > 1) {                                                                  \
+    ROWY(w, r);                                                                             \
+    ROWY(u, r1);                                                                            \
+    float *qr = qp + (r / 2) * PW * K + k;                                                  \
+    ST(qr, POOL2(w, u, 0, 1));                                                              \
+    if (nc > 3) ST(qr + K, POOL2(w, u, 2, 3));                                              \
+    if (nc > 5) ST(qr + 2 * K, POOL2(w, u, 4, 5));                                          \
+  }
+        if (pool) {
+          POOLED(0, 1) POOLED(2, 3) POOLED(4, 5)
+        } else {
+          OUT(0) OUT(1) OUT(2) OUT(3) OUT(4) OUT(5)
+        }
+#undef POOLED
+#undef OUT
+#undef ROWY
+      }
+    }
+  }
+}
+
+/*
+ * The fused F(6x6, 3x3) convolution, as wino43_conv with 64 components: tile rows r0 .. r1 - 1,
+ * `rows` at a time through `scratch` (64 x [rows·tw, C] then 64 x [rows·tw, K]). up: the
+ * filter's transforms from wino63_filter, [64, C·K]; K a multiple of 8.
+ */
+EXPORT("wino63_conv")
+void wino63_conv(const float *x, int H, int W, int C, int pt, int pl, float *y, int OH, int OW,
+                 int K, int th, int tw, int r0, int r1, int rows, const float *bias, int relu,
+                 int pool, float *scratch, const float *up) {
+  /* Component strides one cache line longer than the tiles: 64 components a power of two
+   * apart (e.g. 16 channels, 8 x 8 tiles of 8 rows: 4 KB) would share a few L1 sets. */
+  const long sv = (long)rows * tw * C + 16, sm = (long)rows * tw * K + 16, su = (long)C * K;
+  float *v = scratch, *m = scratch + 64 * sv;
+  for (int ra = r0; ra < r1; ra += rows) {
+    const int rb = r1 - ra < rows ? r1 : ra + rows;
+    input63_rows(x, H, W, C, pt, pl, th, tw, ra, rb, v, sv);
+    const int n = (rb - ra) * tw;
+    for (int q = 0; q < 64; q++) ab_packed(v + q * sv, up + q * su, m + q * sm, n, K, C);
+    output63_rows(y, OH, OW, K, th, tw, ra, rb, bias, relu, pool, m, sm);
   }
 }
