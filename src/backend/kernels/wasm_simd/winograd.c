@@ -616,7 +616,8 @@ void wino43_input(const float *x, int B, int H, int W, int C, int pt, int pl, in
     o##3 = ADD(ADD(_b, MUL(S(8.0f), _d)), m5);                                              \
   } while (0)
 
-/* Bias, then relu if asked, on the vectors o0 .. o3 (o4, o5 with BIAS_RELU6). */
+/* Bias, then relu if asked, on the vectors o0 .. o3 (o4, o5 with BIAS_RELU6); bv, z and relu
+ * are the output loop's. */
 #define BIAS_RELU4(o)                                                                       \
   o##0 = ADD(o##0, bv); o##1 = ADD(o##1, bv); o##2 = ADD(o##2, bv); o##3 = ADD(o##3, bv);   \
   if (relu) {                                                                               \
@@ -776,9 +777,9 @@ void wino_pack8(const float *u, float *p, int C, int K) {
 
 /* ---- F(6x6, 3x3): 8x8 tiles, 64 products per tile of 36 outputs (Lavin & Gray's
  * construction with the points 0, ±1, ±2, ±1/2 and ∞, as NNPACK's; the matrices were checked
- * against a direct correlation in float64). Where an image is a whole number of 6x6 tiles (the
- * quick preset's 6 x 6 stage: one tile, 64 products, against F(4x4)'s 4 tiles of 36, 144), it
- * needs fewer products than F(4x4); its transforms scale terms by up to 32, so it rounds more.
+ * against a direct correlation in float64). winograd.ts takes it where it needs at most 0.8 of
+ * F(4x4)'s products (every stage of the quick preset; at 6 x 6 one tile of 64 products per image
+ * against F(4x4)'s four of 36); its transforms scale terms by up to 32, so it rounds more.
  * Only fused (wino63_conv); the components of a tile set are `s` floats apart. ---- */
 
 /* G (8x3) applied to a column of 3: out[0..7]. */
