@@ -246,7 +246,7 @@ function _entry(backend: WasmBackend, filter: Info): _CacheEntry {
  * matrices; `"2t"` F(2x2) as `[K, C]` (for transposed products); `"2r"` F(2x2) of `g` rotated
  * 180° in space, as `[C, K]` (the input gradient's filter, for transposed products); `"4p"`
  * F(4x4) as one `[36, C·K]` tensor, each component in panels of 8 columns (`wino_pack8`: the
- * fused convolution's layout, {@link setWinogradFused}); `"6p"` F(6x6) as one `[64, C·K]`
+ * fused convolution's layout, {@link setWinogradFused}); `"6p"` F(6x6) as one `[64, C·K + 16]`
  * tensor in the same panels (the fused F(6x6) convolution's, {@link winograd63Pays}).
  */
 type _Layout = "2" | "4" | "2t" | "2r" | "4p" | "6p";
@@ -265,7 +265,8 @@ function _filter(
   if (layout === "6p") {
     // Straight into the packed layout, input channels split across threads (each element is
     // computed alone: the same bits however split).
-    const packed = output(backend, [64, c * k]), g = ptr(backend, filter);
+    // Components 16 floats further apart than C·K (see wino63_filter).
+    const packed = output(backend, [64, c * k + 16]), g = ptr(backend, filter);
     const pp = ptr(backend, packed);
     simdSplit(backend, c, (c0, n): SimdCall => ["wino63_filter", g, c, k, c0, c0 + n, pp]);
     entry.u.set(layout, [packed]);
@@ -551,10 +552,10 @@ export function setWinograd63(on: boolean): void {
  * of 16) at which an output runs by F(6x6): 0.44 at 6 x 6 (one tile of 64 per image against
  * four of 36 that mostly overhang it), 0.79 at 12, 24 and 48 (the quick preset's other
  * stages), 1 at 16 and 1.8 at 8 (ResNet-18's at 64 px, which keep F(4x4)). Measured side by
- * side (scratch script, batch 128, a new filter every call, 2 threads, medians of 12), F(6x6)
- * against F(4x4), ms: 48 x 48 16 -> 16 channels 7.4 / 8.4, 24 x 24 16 -> 32 3.1 / 3.5,
- * 32 -> 32 5.6 / 6.3, 12 x 12 32 -> 64 2.3 / 2.8, 64 -> 64 4.4 / 5.2, 6 x 6 64 -> 128 2.3 / 4.2,
- * 128 -> 128 3.9 / 9.4.
+ * side (scratch script, batch 128, a new filter every call so that its transform counts, 2
+ * threads, medians of 12), F(6x6) against F(4x4), ms: 48 x 48 16 -> 16 channels 6.3 / 7.7,
+ * 24 x 24 16 -> 32 2.8 / 3.5, 32 -> 32 5.2 / 6.0, 12 x 12 32 -> 64 2.2 / 2.6, 64 -> 64
+ * 4.7 / 5.6, 6 x 6 64 -> 128 2.1 / 4.0, 128 -> 128 3.9 / 7.8.
  */
 export const F63_MAX_PRODUCT_RATIO = 0.8;
 
@@ -582,7 +583,8 @@ function _fusedEligible(c: number, k: number, tw: number, m: 4 | 6): boolean {
  * tile rows in parts, two per thread, each part a chunk of {@link FUSED_CHUNK} (or
  * {@link FUSED63_CHUNK}) tile·channels at a time in its own scratch.
  *
- * @param up the filter's packed transforms `[36, C·K]` (layout `"4p"`) or `[64, C·K]` (`"6p"`)
+ * @param up the filter's packed transforms `[36, C·K]` (layout `"4p"`) or `[64, C·K + 16]`
+ * (`"6p"`)
  * @returns `[B, OH, OW, K]`, or with `opts.pool` its 2x2 max pool `[B, OH / 2, OW / 2, K]`
  */
 function _fusedConv(
