@@ -48,7 +48,6 @@ type DataId = object;
 type _Filter = (g: Ptr, n: number, ...u: Ptr[]) => void;
 interface _Exports {
   wino_filter_grad: _Filter;
-  wino43_filter: _Filter;
 }
 
 /**
@@ -254,7 +253,6 @@ type _Layout = "2" | "4" | "2t" | "2r" | "4p" | "6p";
 /** @returns the transformed filters of `filter` in `layout`, `[1, rows, cols]` each (cached) */
 function _filter(
   backend: WasmBackend,
-  fx: _Exports,
   entry: _CacheEntry,
   filter: Info,
   layout: _Layout,
@@ -276,7 +274,13 @@ function _filter(
     // F(4x4)'s transforms into scratch, then each component packed into its slice.
     const tmp = Array.from({ length: 36 }, () => output(backend, [c * k]));
     const tp = tmp.map((t) => ptr(backend, t));
-    fx.wino43_filter(ptr(backend, filter), c * k, ...tp);
+    const g = ptr(backend, filter);
+    simdSplit(
+      backend,
+      c * k,
+      (e0, n): SimdCall => ["wino43_filter", g, c * k, e0, e0 + n, ...tp],
+      4,
+    );
     const packed = output(backend, [36, c * k]), pp = ptr(backend, packed);
     simdRun(backend, tp.map((t, q): SimdCall => ["wino_pack8", t, pp + 4 * q * c * k, c, k]));
     free(backend, tmp);
@@ -291,8 +295,14 @@ function _filter(
   // channels took 7 ms on one thread); each element is computed alone, so the same bits.
   if (layout === "2t") {
     simdSplit(backend, k, (k0, n): SimdCall => ["wino_filter_t", g, c, k, k0, k0 + n, ...ptrs], 4);
-  } else if (layout === "4") fx.wino43_filter(g, c * k, ...ptrs);
-  else {
+  } else if (layout === "4") {
+    simdSplit(
+      backend,
+      c * k,
+      (e0, n): SimdCall => ["wino43_filter", g, c * k, e0, e0 + n, ...ptrs],
+      4,
+    );
+  } else {
     const name = layout === "2r" ? "wino_filter_rot" : "wino_filter";
     simdSplit(backend, c * k, (e0, n): SimdCall => [name, g, c * k, e0, e0 + n, ...ptrs], 4);
   }
@@ -358,17 +368,17 @@ export function winogradConv2d(
   const fresh = entry.uses <= FRESH_MAX_USES;
   if (fresh && _fewTiles(x.shape, oh, ow)) {
     if (_tiles(b, oh, ow, 2) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return null;
-    return _transposedConv(be, x, _filter(be, fx, entry, filter, "2t"), opts);
+    return _transposedConv(be, x, _filter(be, entry, filter, "2t"), opts);
   }
   const f = _variant(winogradTile(oh, ow));
   if (fresh && _tiles(b, oh, ow, f.m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) {
     return null;
   }
   if (fused) {
-    const up = _filter(be, fx, entry, filter, fused === 6 ? "6p" : "4p")[0];
+    const up = _filter(be, entry, filter, fused === 6 ? "6p" : "4p")[0];
     return _fusedConv(be, x, up, k, opts, fused);
   }
-  const u = _filter(be, fx, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
+  const u = _filter(be, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
   const step = { m: f.m, input: f.input, output: f.output, transposed: false, reused: !fresh };
   return _pipeline(be, x, u, opts, step);
 }
@@ -744,7 +754,7 @@ export function winogradInputGrad(
   if (small && !_anySize) return null; // a new filter every call: see WINOGRAD_MIN_PRODUCT_MACS
   const fx = _transforms(be);
   if (!fx) return null;
-  const ut = _filter(be, fx, _entry(be, filter), filter, "2r"); // 16 x [1, C, K]
+  const ut = _filter(be, _entry(be, filter), filter, "2r"); // 16 x [1, C, K]
   return _transposedConv(be, dy, ut, {
     padTop: 2 - opts.padTop,
     padLeft: 2 - opts.padLeft,

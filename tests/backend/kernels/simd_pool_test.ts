@@ -104,7 +104,8 @@ Deno.test({
   name: "on threaded WASM every split kernel gives the same bits with its threads on and off",
   ignore: (navigator.hardwareConcurrency ?? 1) < 2,
   fn: async () => {
-    // Winograd F(4x4) and F(2x2) forward, transposed F(2x2) (few tiles), the RGB stem's direct
+    // Winograd F(4x4) (fused and staged, their filter transforms split too), F(6x6) and F(2x2)
+    // forward, transposed F(2x2) (few tiles), the RGB stem's direct
     // convolution, the Winograd and the patch filter gradients (stride 1 and 2), BatchNorm
     // statistics, normalisation, gradient, the transposed matrix products, both max-pool
     // gradients and the 2x2 pool, the augmentations' warp.
@@ -131,6 +132,8 @@ Deno.test({
         const x = r([8, 16, 16, 32], 1), f = r([3, 3, 32, 32], 2), x16 = r([16, 12, 12, 16], 5);
         return [
         tf.conv2d(x, f, 1, "same"), // F(4x4)
+        tf.conv2d(x16, r([3, 3, 16, 16], 29), 1, "same"), // F(6x6), 12 x 12
+        tf.conv2d(r([2, 8, 8, 128], 30), r([3, 3, 128, 136], 31), 1, "same"), // staged F(4x4)
         tf.conv2d(r([8, 3, 3, 32], 6), f, 1, "same"), // F(2x2)
         tf.conv2d(r([2, 4, 4, 64], 3), r([3, 3, 64, 32], 4), 1, "same"), // transposed F(2x2)
         tf.conv2d(r([4, 12, 10, 3], 27), r([3, 3, 3, 16], 28), 1, "same"), // the RGB stem's

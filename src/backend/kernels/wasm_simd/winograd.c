@@ -499,9 +499,12 @@ static inline __attribute__((always_inline)) V S(float f) { return wasm_f32x4_sp
     o##5 = c;                                                                               \
   } while (0)
 
+/* The 36 F(4x4) transforms of filter g [3, 3, C, K] (n = C·K) for elements e0 .. e1 - 1 (a
+ * multiple of 4 apart): each element is computed alone, so calls for disjoint ranges may run on
+ * different threads. */
 EXPORT("wino43_filter")
-void wino43_filter(const float *g, int n, F43_PTRS(u)) {
-  for (int e = 0; e < n; e += 4) {
+void wino43_filter(const float *g, int n, int e0, int e1, F43_PTRS(u)) {
+  for (int e = e0; e < e1; e += 4) {
     V t00, t01, t02, t03, t04, t05, t10, t11, t12, t13, t14, t15, t20, t21, t22, t23, t24,
         t25;
     /* t = G g : column j of g (3 rows) -> 6 rows */
