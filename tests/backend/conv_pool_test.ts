@@ -12,7 +12,7 @@ import { selectBackend } from "../../src/backend/select.ts";
 import { convBiasMaxPool2x2, setOwnConvPool } from "../../src/backend/conv_pool.ts";
 import { wasmConvPoolAvailable } from "../../src/backend/kernels/wasm_conv_pool.ts";
 import { setWinograd, winograd63Pays } from "../../src/backend/kernels/winograd.ts";
-import type { ArchConfig } from "../../src/config.ts";
+import { type ArchConfig, QUICK } from "../../src/config.ts";
 
 type Shape4 = [number, number, number, number];
 
@@ -78,15 +78,8 @@ Deno.test("convBiasMaxPool2x2 on cpu is the convolution then the pool", async ()
   tf.dispose([x, f, b, y, conv, ref]);
 });
 
-const ARCH: ArchConfig = {
-  family: "vgg",
-  inputNorm: "imagenet",
-  norm: "batch",
-  depth: 18,
-  width: 0.25,
-  stem: "imagenet",
-  inputSize: 48,
-};
+/** The quick preset's network, as a VGG with BatchNorm (the layers that take the pools). */
+const ARCH: ArchConfig = { ...QUICK.arch, family: "vgg", norm: "batch" };
 
 /** A VGG's evaluation features with and without the one-kernel pools (JSON-able). */
 const vggCode = (threads: number) => `
