@@ -44,9 +44,10 @@
  *   thread) or 2 (b, `setWinogradFilterGradMinTiles`; at 64 px, batch 32, ResNet-18's second
  *   stage has 4 per channel, its third 0.5, its fourth 0.06); other rounding. The quick preset's
  *   layers all have 9 or more.
- * - `f43`: 5 x 5 and 6 x 6 outputs by F(6x6, 3x3) Winograd (a, the default, one 8x8 tile of 64
- *   products per image) or by F(4x4, 3x3) (b, four 6x6 tiles of 36, `setWinograd63(false)`);
- *   other rounding.
+ * - `f43`: the outputs F(6x6, 3x3) Winograd takes (`winograd63Pays`: every stage of the quick
+ *   preset, 6 to 48 px) by F(6x6) (a, the default, 8x8 tiles of 64 products; at 6 x 6 one per
+ *   image) or by F(4x4, 3x3) (b, 6x6 tiles of 36; at 6 x 6 four, `setWinograd63(false)`); other
+ *   rounding.
  * - `convpool-separate`: in evaluation, a VGG stage's last convolution and its 2x2 pool as one
  *   kernel pooling the Winograd output tiles (a) or as the convolution then the pool (b,
  *   `setOwnConvPool(false)`); the same bits. Only the inference step has them.

@@ -352,55 +352,59 @@ export function winogradConv2d(
   const fx = _transforms(be);
   if (!fx) return null;
   const { outHeight: oh, outWidth: ow } = opts;
-  const [b, , , c] = x.shape, k = filter.shape[3];
   const entry = _entry(be, filter);
-  const fused = _fusedRoute(entry.uses + 1 <= FRESH_MAX_USES, x.shape, k, oh, ow);
-  if (opts.pool && !fused) return null;
-  entry.uses++;
   // XNNPACK repacks the right-hand operand of every product it has not seen: for a new filter
   // that is C x K per product, costly when the tiles are few (ResNet's last stages, where
   // packing took 4x the product itself). Then the products run transposed,
   // M_kᵀ = U_kᵀ V_kᵀ, so the small T x C tile matrix is the packed side. A filter in use
   // again and again (evaluation) goes back to the packed-filter form once its packing is paid.
   // (Measured on XNNPACK's products; kept with gemm_ab's: see WINOGRAD_MIN_PRODUCT_MACS.)
-  // Fresh: used at most FRESH_MAX_USES times. Such a filter runs in the transposed form when its
-  // tiles are few; from then on, the packed-weights form pays off.
-  const fresh = entry.uses <= FRESH_MAX_USES;
-  if (fresh && _fewTiles(x.shape, oh, ow)) {
-    if (_tiles(b, oh, ow, 2) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return null;
-    return _transposedConv(be, x, _filter(be, entry, filter, "2t"), opts);
+  // Fresh: used at most FRESH_MAX_USES times, this call included.
+  const fresh = entry.uses + 1 <= FRESH_MAX_USES;
+  const k = filter.shape[3], route = _route(fresh, x.shape, k, oh, ow);
+  if (opts.pool && route !== 4 && route !== 6) return null; // not a use of the filter
+  entry.uses++;
+  if (route === "tfjs") return null;
+  if (route === "transposed") return _transposedConv(be, x, _filter(be, entry, filter, "2t"), opts);
+  if (route !== "staged") {
+    return _fusedConv(
+      be,
+      x,
+      _filter(be, entry, filter, route === 6 ? "6p" : "4p")[0],
+      k,
+      opts,
+      route,
+    );
   }
   const f = _variant(winogradTile(oh, ow));
-  if (fresh && _tiles(b, oh, ow, f.m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) {
-    return null;
-  }
-  if (fused) {
-    const up = _filter(be, entry, filter, fused === 6 ? "6p" : "4p")[0];
-    return _fusedConv(be, x, up, k, opts, fused);
-  }
   const u = _filter(be, entry, filter, f.m === 4 ? "4" : "2"); // P x [1, C, K]
   const step = { m: f.m, input: f.input, output: f.output, transposed: false, reused: !fresh };
   return _pipeline(be, x, u, opts, step);
 }
 
 /**
- * @returns the fused route a convolution takes (F(6x6) or F(4x4), as `winogradConv2d` chooses
- * them) or 0 for any other (transposed F(2x2), tfjs's, the staged pipeline)
+ * How `winogradConv2d` runs a convolution: `"tfjs"` (a new filter and small products:
+ * {@link WINOGRAD_MIN_PRODUCT_MACS}), `"transposed"` F(2x2) (a new filter with few tiles), the
+ * fused F(6x6) or F(4x4) kernel (`6`, `4`), else the `"staged"` F(4x4) or F(2x2) pipeline.
+ *
  * @param fresh whether the filter counts as new in this call (its uses up to FRESH_MAX_USES)
  */
-function _fusedRoute(
+function _route(
   fresh: boolean,
   xShape: number[],
   k: number,
   oh: number,
   ow: number,
-): 0 | 4 | 6 {
+): "tfjs" | "transposed" | 4 | 6 | "staged" {
   const [b, , , c] = xShape;
-  if (fresh && _fewTiles(xShape, oh, ow)) return 0;
-  if (winogradTile(oh, ow) !== 4) return 0;
-  if (fresh && _tiles(b, oh, ow, 4) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize) return 0;
-  if (winograd63Pays(oh, ow) && _fusedEligible(c, k, Math.ceil(ow / 6), 6)) return 6;
-  return _fusedEligible(c, k, Math.ceil(ow / 4), 4) ? 4 : 0;
+  const small = (m: number) =>
+    fresh && _tiles(b, oh, ow, m) * c * k < WINOGRAD_MIN_PRODUCT_MACS && !_anySize;
+  if (fresh && _fewTiles(xShape, oh, ow)) return small(2) ? "tfjs" : "transposed";
+  const m = winogradTile(oh, ow);
+  if (small(m)) return "tfjs";
+  if (m === 4 && winograd63Pays(oh, ow) && _fusedEligible(c, k, Math.ceil(ow / 6), 6)) return 6;
+  if (m === 4 && _fusedEligible(c, k, Math.ceil(ow / 4), 4)) return 4;
+  return "staged";
 }
 
 /**
